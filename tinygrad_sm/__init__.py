@@ -1,0 +1,7 @@
+"""tinygrad_sm: a small reverse-mode autodiff engine on numpy, written to be read beside the lecture notes."""
+
+from .gradcheck import gradcheck
+from .tensor import Tensor, is_grad_enabled, no_grad
+
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck"]
+__version__ = "0.1.0"

@@ -1,0 +1,421 @@
+"""The primitive operations: each op's forward and its closed-form backward, side by side.
+
+An op works on numpy arrays only. ``forward`` computes the result and keeps what the
+backward needs on ``self``; ``backward(g)`` takes the gradient ``g = dL/d(out)`` and returns
+one gradient per input (``None`` for an input that does not need one). ``rule`` states the
+backward in the notes' notation; the graph pictures and the backward trace print it.
+
+Notation: G is the incoming gradient dL/d(out); A, B are the inputs; ``unbroadcast``
+sums a gradient back to its input's shape wherever numpy broadcast that input.
+"""
+
+import numpy as np
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes numpy broadcast to turn ``shape`` into ``grad.shape``."""
+    if grad.shape == shape:
+        return grad
+    leading = grad.ndim - len(shape)
+    if leading:
+        grad = grad.sum(axis=tuple(range(leading)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def normalize_axis(axis, ndim, op):
+    """Turn ``axis`` (None, int or tuple) into a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if ndim == 0:  # a 0-d tensor has one element: axis 0 or -1 means "all of it", as in PyTorch
+        if axis in (0, -1, (), (0,), (-1,)):
+            return ()
+        raise ValueError(f"{op}: axis {axis!r} is out of range for a 0-d tensor")
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))
+
+
+def expand_reduced(grad, shape, axes, keepdims):
+    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts to ``shape``."""
+    if not keepdims:
+        grad = np.expand_dims(grad, axes)
+    return grad
+
+
+class Op:
+    """One node of the graph: the op that made a tensor, and the tensors it was made from."""
+
+    name = "op"
+    rule = ""
+
+    def __init__(self):
+        self.parents = ()
+        self.needs_grad = ()
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop the arrays kept for the backward pass; the graph's shape stays for pictures."""
+        for key in [k for k in vars(self) if k not in ("parents", "needs_grad")]:
+            delattr(self, key)
+
+
+# ---------------------------------------------------------------- elementwise, two inputs
+
+class Add(Op):
+    name, rule = "add", "dA = G, dB = G (summed over broadcast axes)"
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a + b
+
+    def backward(self, g):
+        """d(a + b)/da = 1, d(a + b)/db = 1."""
+        return unbroadcast(g, self.a_shape), unbroadcast(g, self.b_shape)
+
+
+class Sub(Op):
+    name, rule = "sub", "dA = G, dB = -G"
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a - b
+
+    def backward(self, g):
+        """d(a - b)/da = 1, d(a - b)/db = -1."""
+        return unbroadcast(g, self.a_shape), unbroadcast(-g, self.b_shape)
+
+
+class Mul(Op):
+    name, rule = "mul", "dA = G ⊙ B, dB = G ⊙ A"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        """d(a ⊙ b)/da = b, d(a ⊙ b)/db = a."""
+        need_a, need_b = self.needs_grad
+        da = unbroadcast(g * self.b, self.a.shape) if need_a else None
+        db = unbroadcast(g * self.a, self.b.shape) if need_b else None
+        return da, db
+
+
+class Div(Op):
+    name, rule = "div", "dA = G / B, dB = -G A / B²"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        """d(a / b)/da = 1/b, d(a / b)/db = -a/b²."""
+        need_a, need_b = self.needs_grad
+        da = unbroadcast(g / self.b, self.a.shape) if need_a else None
+        db = unbroadcast(-g * self.a / (self.b * self.b), self.b.shape) if need_b else None
+        return da, db
+
+
+class Pow(Op):
+    name, rule = "pow", "dA = G b a^(b-1), dB = G a^b log a"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        """d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log a (taken as 0 where a = 0)."""
+        need_a, need_b = self.needs_grad
+        a, b = self.a, self.b
+        da = unbroadcast(g * b * a ** (b - 1), a.shape) if need_a else None
+        db = None
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a == 0, 0, np.log(np.where(a == 0, 1, a)))
+            db = unbroadcast(g * self.out * log_a, b.shape)
+        return da, db
+
+
+class MatMul(Op):
+    name, rule = "matmul", "dA = G Bᵀ, dB = Aᵀ G"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        """d(AB)/dA = G Bᵀ, d(AB)/dB = Aᵀ G (numpy's 1-D and batched rules included)."""
+        a, b = self.a, self.b
+        need_a, need_b = self.needs_grad
+        if a.ndim == 2 and b.ndim == 2:  # the common case, spelled out
+            return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+        a2 = a[None, :] if a.ndim == 1 else a  # numpy treats a 1-D left operand as a row
+        b2 = b[:, None] if b.ndim == 1 else b  # and a 1-D right operand as a column
+        g2 = g.reshape(np.matmul(a2[..., :1, :], b2[..., :, :1]).shape[:-2] + (a2.shape[-2], b2.shape[-1]))
+        da = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if need_a else None
+        db = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape) if need_b else None
+        return da, db
+
+
+# ---------------------------------------------------------------- elementwise, one input
+
+class Neg(Op):
+    name, rule = "neg", "dA = -G"
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        """d(-a)/da = -1."""
+        return (-g,)
+
+
+class ReLU(Op):
+    name, rule = "relu", "dz = G ⊙ 1[z > 0]"
+
+    def forward(self, z):
+        self.positive = z > 0
+        return np.where(self.positive, z, 0).astype(z.dtype, copy=False)
+
+    def backward(self, g):
+        """d(relu)/dz = 1[z > 0]."""
+        return (g * self.positive,)
+
+
+class Exp(Op):
+    name, rule = "exp", "dz = G ⊙ exp(z)"
+
+    def forward(self, z):
+        self.out = np.exp(z)
+        return self.out
+
+    def backward(self, g):
+        """d(exp z)/dz = exp(z)."""
+        return (g * self.out,)
+
+
+class Log(Op):
+    name, rule = "log", "dz = G / z"
+
+    def forward(self, z):
+        self.z = z
+        return np.log(z)
+
+    def backward(self, g):
+        """d(log z)/dz = 1/z."""
+        return (g / self.z,)
+
+
+class Sigmoid(Op):
+    name, rule = "sigmoid", "dz = G ⊙ σ(z)(1 - σ(z))"
+
+    def forward(self, z):
+        # exp of a non-positive number only, so no overflow for large |z|
+        e = np.exp(-np.abs(z))
+        self.out = np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        """dσ/dz = σ(z)(1 - σ(z))."""
+        return (g * self.out * (1 - self.out),)
+
+
+class Tanh(Op):
+    name, rule = "tanh", "dz = G ⊙ (1 - tanh²(z))"
+
+    def forward(self, z):
+        self.out = np.tanh(z)
+        return self.out
+
+    def backward(self, g):
+        """d(tanh z)/dz = 1 - tanh²(z)."""
+        return (g * (1 - self.out * self.out),)
+
+
+class Softplus(Op):
+    name, rule = "softplus", "dz = G ⊙ σ(z)"
+
+    def forward(self, z):
+        self.z = z
+        return np.logaddexp(0, z).astype(z.dtype, copy=False)  # log(1 + e^z), stable both ways
+
+    def backward(self, g):
+        """d log(1 + e^z)/dz = e^z / (1 + e^z) = σ(z)."""
+        e = np.exp(-np.abs(self.z))
+        sigma = np.where(self.z >= 0, 1 / (1 + e), e / (1 + e))
+        return ((g * sigma).astype(self.z.dtype, copy=False),)
+
+
+# ---------------------------------------------------------------- reductions
+
+class Sum(Op):
+    name, rule = "sum", "dA = G broadcast back over the summed axes"
+
+    def forward(self, a, axes, keepdims):
+        self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        return np.asarray(a.sum(axis=axes, keepdims=keepdims))
+
+    def backward(self, g):
+        """d(Σ a)/da = 1 for every summed element."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        return (np.broadcast_to(g, self.shape),)
+
+
+class Mean(Op):
+    name, rule = "mean", "dA = G / n broadcast back over the averaged axes"
+
+    def forward(self, a, axes, keepdims):
+        self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        self.count = int(np.prod([a.shape[i] for i in axes]))
+        return np.asarray(a.mean(axis=axes, keepdims=keepdims))
+
+    def backward(self, g):
+        """d(Σ a / n)/da = 1/n for every averaged element."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        return (np.broadcast_to(g / self.count, self.shape),)
+
+
+class Max(Op):
+    name, rule = "max", "dA = G ⊙ 1[a = max] / (number of tied maxima)"
+
+    def forward(self, a, axes, keepdims):
+        self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        top = a.max(axis=axes, keepdims=True)
+        self.is_max = a == top
+        return np.asarray(top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes]))
+
+    def backward(self, g):
+        """d(max a)/da = 1[a = max], shared equally among ties (as torch.amax)."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        ties = self.is_max.sum(axis=self.axes, keepdims=True)
+        return (g * self.is_max / ties,)
+
+
+# ---------------------------------------------------------------- shape
+
+class Reshape(Op):
+    name, rule = "reshape", "dA = G reshaped to A's shape"
+
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        """Reshaping moves no value, so the gradient is only reshaped back."""
+        return (g.reshape(self.shape),)
+
+
+class Transpose(Op):
+    name, rule = "transpose", "dA = G with the axes permuted back"
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return np.transpose(a, axes)
+
+    def backward(self, g):
+        """The gradient goes through the inverse permutation."""
+        return (np.transpose(g, np.argsort(self.axes)),)
+
+
+class GetItem(Op):
+    name, rule = "getitem", "dA = G scattered back to the picked places (np.add.at)"
+
+    def forward(self, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return np.asarray(a[index])
+
+    def backward(self, g):
+        """Each picked element gets its gradient; an element picked twice gets both."""
+        grad = np.zeros(self.shape, dtype=np.result_type(self.dtype, g.dtype))
+        np.add.at(grad, self.index, g)
+        return (grad,)
+
+
+# ---------------------------------------------------------------- softmax family
+
+def log_softmax_array(z, axis=-1):
+    """log softmax(z) through log-sum-exp: z - max - log Σ exp(z - max), finite for any finite z."""
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Op):
+    name, rule = "softmax", "dz = y ⊙ (G - Σ_j G_j y_j)  [from dy_i/dz_j = y_i(δ_ij - y_j)]"
+
+    def forward(self, z, axis):
+        self.axis = axis
+        self.y = np.exp(log_softmax_array(z, axis))
+        return self.y
+
+    def backward(self, g):
+        """dy_i/dz_j = y_i(δ_ij - y_j) (002), applied as y ⊙ (G - ⟨G, y⟩)."""
+        y = self.y
+        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    name, rule = "log_softmax", "dz = G - softmax(z) Σ_j G_j"
+
+    def forward(self, z, axis):
+        self.axis = axis
+        out = log_softmax_array(z, axis)
+        self.probs = np.exp(out)
+        return out
+
+    def backward(self, g):
+        """d log y_i / dz_j = δ_ij - y_j."""
+        return (g - self.probs * g.sum(axis=self.axis, keepdims=True),)
+
+
+class LogSumExp(Op):
+    name, rule = "logsumexp", "dz = G ⊙ softmax(z)"
+
+    def forward(self, z, axis, keepdims):
+        self.shape, self.axes, self.keepdims = z.shape, axis, keepdims
+        top = z.max(axis=axis, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0)
+        out = np.log(np.exp(z - top).sum(axis=axis, keepdims=True)) + top
+        self.probs = np.exp(z - out)
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, g):
+        """d log Σ_j e^{z_j} / dz_i = softmax(z)_i."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        return (g * self.probs,)
+
+
+class SoftmaxCrossEntropy(Op):
+    name, rule = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n"
+
+    def forward(self, z, targets, reduction, one_hot):
+        """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for one-hot or probability rows t."""
+        log_probs = log_softmax_array(z, axis=-1)
+        self.probs, self.targets, self.reduction = np.exp(log_probs), targets, reduction
+        self.target_mass = 1 if one_hot else targets.sum(axis=-1, keepdims=True)
+        per_row = -(targets * log_probs).sum(axis=-1)
+        if reduction == "none":
+            return per_row
+        total = per_row.sum()
+        return np.asarray(total / per_row.size if reduction == "mean" else total, dtype=z.dtype)
+
+    def backward(self, g):
+        """dξ/dz = y Σt - t = y - t (002), so ∇_z f_CE = (softmax(z) - onehot(y)) / n for the mean (001)."""
+        delta = self.probs * self.target_mass - self.targets
+        if self.reduction == "none":
+            return (delta * g[..., None],)
+        scale = g / (delta.size // delta.shape[-1]) if self.reduction == "mean" else g
+        return (delta * scale,)

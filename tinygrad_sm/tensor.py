@@ -1,0 +1,427 @@
+"""The Tensor: a numpy array that remembers the op that made it, and runs reverse-mode backprop.
+
+Every method that computes something is one line that hands numpy arrays to an op in
+``ops.py``, where the forward and its closed-form backward sit side by side.
+"""
+
+import contextlib
+
+import numpy as np
+
+from . import ops
+
+DEFAULT_DTYPE = np.float32
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled():
+    """True unless we are inside ``no_grad()``."""
+    return _GradMode.enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (and decorator) inside which no op records a graph."""
+
+    def __enter__(self):
+        self._saved = getattr(self, "_saved", [])
+        self._saved.append(_GradMode.enabled)
+        _GradMode.enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self._saved.pop()
+        return False
+
+
+def _as_array(data, dtype):
+    """numpy array for ``data``: float arrays keep their dtype, Python numbers and lists become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    array = np.asarray(data)
+    if array.dtype.kind in "biuf":  # Python bools, ints and floats: float32, as in PyTorch
+        return array.astype(DEFAULT_DTYPE)
+    raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} (numpy dtype {array.dtype})")
+
+
+def _index_array(index):
+    """Turn Tensors inside an index into their numpy arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_index_array(i) for i in index)
+    return index
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is anything numpy
+    accepts. A numpy floating array keeps its dtype; Python numbers and lists become float32.
+    Integer tensors are fine (labels, indices) but cannot require grad.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping over it
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self.name = name
+        self._op = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data, requires_grad=False):
+        """Fast constructor for results of ops: no conversion, no checks."""
+        t = object.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad, t.name, t._op, t._retains_grad, t.requires_grad = None, None, None, False, requires_grad
+        return t
+
+    def requires_grad_(self, flag=True):
+        """Mark a leaf tensor as a parameter whose gradient backward() fills in."""
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(f"Tensor: only floating-point tensors can require grad, got dtype {self.data.dtype}")
+        if not flag and self._op is not None:
+            raise RuntimeError("requires_grad_: a non-leaf tensor always requires grad; use detach() instead")
+        self.requires_grad = bool(flag)
+        return self
+
+    # ------------------------------------------------------------ constructors
+
+    @staticmethod
+    def _shape(shape):
+        return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+    @classmethod
+    def zeros(cls, *shape, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
+        """A tensor of zeros: ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``."""
+        return cls(np.zeros(cls._shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+
+    @classmethod
+    def ones(cls, *shape, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
+        """A tensor of ones."""
+        return cls(np.ones(cls._shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+
+    @classmethod
+    def randn(cls, *shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None, name=None):
+        """Standard normal samples; ``rng`` is a numpy Generator or a seed."""
+        data = np.random.default_rng(rng).standard_normal(cls._shape(shape))
+        return cls(data.astype(dtype), requires_grad=requires_grad, name=name)
+
+    # ------------------------------------------------------------ plain attributes
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._op is None)
+    op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
+
+    def numpy(self):
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def detach(self):
+        """A tensor sharing this one's data, outside the graph."""
+        return Tensor._wrap(self.data)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward (for pictures and traces)."""
+        self._retains_grad = True
+        return self
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self):
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20, prefix="Tensor(")
+        extras = [f"dtype={self.dtype}"] if self.dtype != DEFAULT_DTYPE else []
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+    # ------------------------------------------------------------ building the graph
+
+    def _lift(self, other):
+        """A Tensor for ``other``; raw numbers and arrays take this tensor's float dtype."""
+        if isinstance(other, Tensor):
+            return other
+        array = np.asarray(other)
+        if self.data.dtype.kind == "f" and array.dtype != self.data.dtype and array.dtype.kind in "biuf":
+            array = array.astype(self.data.dtype)
+        return Tensor._wrap(array)
+
+    @staticmethod
+    def _apply(op, inputs, *args):
+        """Run ``op`` forward on the inputs' arrays; record it in the graph if any input needs a gradient."""
+        out = op.forward(*[t.data for t in inputs], *args)
+        if not (_GradMode.enabled and any(t.requires_grad for t in inputs)):
+            return Tensor._wrap(out)
+        result = Tensor._wrap(out, requires_grad=True)
+        op.parents = inputs
+        op.needs_grad = tuple(t.requires_grad for t in inputs)
+        result._op = op
+        return result
+
+    def _binary(self, op, other, reflected=False):
+        other = self._lift(other)
+        a, b = (other, self) if reflected else (self, other)
+        try:
+            return Tensor._apply(op, (a, b))
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+    # ------------------------------------------------------------ arithmetic
+
+    def add(self, other): return self._binary(ops.Add(), other)
+    def sub(self, other): return self._binary(ops.Sub(), other)
+    def mul(self, other): return self._binary(ops.Mul(), other)
+    def div(self, other): return self._binary(ops.Div(), other)
+    def pow(self, other): return self._binary(ops.Pow(), other)
+    def neg(self): return Tensor._apply(ops.Neg(), (self,))
+
+    __add__, __sub__, __mul__, __truediv__, __pow__, __neg__ = add, sub, mul, div, pow, neg
+    def __radd__(self, other): return self._binary(ops.Add(), other, reflected=True)
+    def __rsub__(self, other): return self._binary(ops.Sub(), other, reflected=True)
+    def __rmul__(self, other): return self._binary(ops.Mul(), other, reflected=True)
+    def __rtruediv__(self, other): return self._binary(ops.Div(), other, reflected=True)
+    def __rpow__(self, other): return self._binary(ops.Pow(), other, reflected=True)
+
+    def matmul(self, other):
+        """Matrix product with numpy's rules: 1-D operands and broadcast batch dimensions."""
+        return Tensor._matmul(self, self._lift(other))
+
+    __matmul__ = matmul
+    def __rmatmul__(self, other): return Tensor._matmul(self._lift(other), self)
+
+    @staticmethod
+    def _matmul(a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        inner_a, inner_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
+        if inner_a != inner_b:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({inner_a} != {inner_b})")
+        try:
+            return Tensor._apply(ops.MatMul(), (a, b))
+        except ValueError:
+            raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} "
+                             "cannot be broadcast together") from None
+
+    # ------------------------------------------------------------ elementwise functions
+
+    def relu(self): return Tensor._apply(ops.ReLU(), (self,))
+    def exp(self): return Tensor._apply(ops.Exp(), (self,))
+    def log(self): return Tensor._apply(ops.Log(), (self,))
+    def sigmoid(self): return Tensor._apply(ops.Sigmoid(), (self,))
+    def tanh(self): return Tensor._apply(ops.Tanh(), (self,))
+    def softplus(self): return Tensor._apply(ops.Softplus(), (self,))
+
+    # ------------------------------------------------------------ reductions
+
+    def sum(self, axis=None, keepdims=False):
+        return Tensor._apply(ops.Sum(), (self,), ops.normalize_axis(axis, self.ndim, "sum"), keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return Tensor._apply(ops.Mean(), (self,), ops.normalize_axis(axis, self.ndim, "mean"), keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Largest value; the gradient is shared equally among tied maxima."""
+        axes = ops.normalize_axis(axis, self.ndim, "max")
+        if self.size == 0:
+            raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
+        return Tensor._apply(ops.Max(), (self,), axes, keepdims)
+
+    # ------------------------------------------------------------ shape
+
+    def reshape(self, *shape):
+        shape = self._shape(shape)
+        try:
+            return Tensor._apply(ops.Reshape(), (self,), shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
+                             f"into shape {shape}") from None
+
+    def transpose(self, *axes):
+        """Permute the axes like numpy; with no arguments, reverse them."""
+        axes = self._shape(axes) if axes else tuple(reversed(range(self.ndim)))
+        if sorted(a % self.ndim if self.ndim else a for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of shape {self.shape}")
+        return Tensor._apply(ops.Transpose(), (self,), tuple(a % self.ndim for a in axes))
+
+    T = property(lambda self: self.transpose())
+
+    def __getitem__(self, index):
+        index = _index_array(index)
+        try:
+            return Tensor._apply(ops.GetItem(), (self,), index)
+        except IndexError as e:
+            raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {self.shape}: {e}") from None
+
+    # ------------------------------------------------------------ softmax family
+
+    def softmax(self, axis=-1):
+        """softmax(z)_k = exp(z_k) / Σ_j exp(z_j) along ``axis``."""
+        (axis,) = ops.normalize_axis(axis, max(self.ndim, 1), "softmax")
+        return Tensor._apply(ops.Softmax(), (self,), axis)
+
+    def log_softmax(self, axis=-1):
+        """log softmax(z), computed through log-sum-exp."""
+        (axis,) = ops.normalize_axis(axis, max(self.ndim, 1), "log_softmax")
+        return Tensor._apply(ops.LogSoftmax(), (self,), axis)
+
+    def logsumexp(self, axis=-1, keepdims=False):
+        """log Σ_j exp(z_j), stable for large z."""
+        axes = ops.normalize_axis(axis, self.ndim, "logsumexp")
+        return Tensor._apply(ops.LogSumExp(), (self,), axes, keepdims)
+
+    def softmax_cross_entropy(self, target, reduction="mean"):
+        """Cross-entropy of softmax(self) against ``target``, fused into one op.
+
+        ``self``: logits (n, K), or (K,) for one example. ``target``: int class labels (n,)
+        or rows of probabilities / one-hot (n, K). ``reduction``: "mean", "sum" or "none".
+        """
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"softmax_cross_entropy: unknown reduction {reduction!r}; use one of {REDUCTIONS}")
+        if self.ndim not in (1, 2):
+            raise ValueError(f"softmax_cross_entropy: logits must be (n, K) or (K,), got shape {self.shape}")
+        targets, one_hot = _cross_entropy_targets(self.data, target)
+        return Tensor._apply(ops.SoftmaxCrossEntropy(), (self,), targets, reduction, one_hot)
+
+    # ------------------------------------------------------------ backward
+
+    def backward(self, grad=None, *, retain_graph=False, trace=False):
+        """Fill ``.grad`` of every leaf that requires grad with d(self)/d(leaf), accumulating.
+
+        ``grad`` seeds the pass (needed unless self is a scalar). ``retain_graph=True`` keeps
+        what the ops saved so backward can run again through the same graph. ``trace=True``
+        prints each step; a callable is called as ``trace(node, grad, input_grads)``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
+                               "(create the leaves with requires_grad=True)")
+        seed = self._seed_gradient(grad)
+        if trace is True:
+            from .viz import BackwardTrace
+            trace = BackwardTrace(echo=True)
+        grads = {id(self): seed}
+        for node in _reverse_topological_order(self):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._op is None or node._retains_grad:
+                node._accumulate(g)
+            if node._op is None:
+                continue
+            input_grads = node._op_backward(g, retain_graph)
+            if trace:
+                trace(node, g, input_grads)
+            for parent, parent_grad in zip(node._op.parents, input_grads):
+                if parent_grad is not None and parent.requires_grad:
+                    key = id(parent)
+                    grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+
+    def _seed_gradient(self, grad):
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs; "
+                                   f"this tensor has shape {self.shape}, so pass grad= of that shape")
+            return np.ones_like(self.data)
+        seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        if seed.shape != self.shape:
+            raise ValueError(f"backward: grad of shape {seed.shape} does not match the tensor's shape {self.shape}")
+        return seed
+
+    def _op_backward(self, g, retain_graph):
+        op = self._op
+        if getattr(op, "_released", False):
+            raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
+                               "its saved arrays were freed (pass retain_graph=True to the first backward)")
+        input_grads = op.backward(g)
+        if not retain_graph:
+            op.release()
+            op._released = True
+        return input_grads
+
+    def _accumulate(self, g):
+        if self.grad is None:
+            self.grad = np.array(g, dtype=self.data.dtype)  # a copy: g may be shared or read-only
+        else:
+            self.grad += g
+
+
+def _reverse_topological_order(root):
+    """Nodes that need a gradient, each after every node that uses it; iterative, so no recursion limit."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._op is not None:
+            stack.extend((p, False) for p in node._op.parents if p.requires_grad and id(p) not in visited)
+    return reversed(order)
+
+
+def _cross_entropy_targets(logits, target):
+    """Targets as rows of probabilities shaped like the logits; flag True when they are one-hot labels."""
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if target.shape == logits.shape and target.dtype.kind == "f":
+        return target.astype(logits.dtype, copy=False), False
+    label_shape = logits.shape[:-1]
+    if target.shape != label_shape:
+        what = f"{target.size} labels for {label_shape[0]} rows" if target.ndim == 1 and logits.ndim == 2 else \
+            f"target of shape {target.shape}"
+        raise ValueError(f"softmax_cross_entropy: {what} of logits with shape {logits.shape}; expected int labels "
+                         f"of shape {label_shape} or probability rows of shape {logits.shape}")
+    labels = _integer_labels(target)
+    num_classes = logits.shape[-1]
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        raise ValueError(f"softmax_cross_entropy: label {labels[bad].flat[0]} is out of range for "
+                         f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
+    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
+    np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
+    return one_hot, True
+
+
+def _integer_labels(target):
+    if target.dtype.kind in "iu":
+        return target.astype(np.int64, copy=False)
+    if target.dtype.kind == "f":
+        if not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
+            raise ValueError(f"softmax_cross_entropy: class labels must be whole numbers, got {target.flat[:5]}")
+        return target.astype(np.int64)
+    raise TypeError(f"softmax_cross_entropy: class labels must be integers, got dtype {target.dtype}")
