@@ -189,7 +189,7 @@ class ReLU(Op):
 
     def forward(self, z):
         self.positive = z > 0
-        return np.where(self.positive, z, 0).astype(z.dtype, copy=False)
+        return np.maximum(z, 0)  # keeps NaN, as IEEE wants
 
     def backward(self, g):
         """d(relu)/dz = 1[z > 0]."""
