@@ -10,7 +10,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run(*args, cwd=None):
-    return subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
 
 
 def test_wheel_installs_and_imports_outside_the_repo(tmp_path):
