@@ -1,0 +1,83 @@
+"""tinygrad_sm, written the way a user writes the training loop: Tensors, backward(), in-place SGD."""
+
+import numpy as np
+
+from tinygrad_sm import Tensor
+
+NAME = "tinygrad_sm"
+
+
+def _params(params):
+    return {k: Tensor(v.copy(), requires_grad=True) for k, v in params.items()}
+
+
+def _sgd(p, lr):
+    for t in p.values():
+        t.data -= lr * t.grad
+        t.grad = None
+
+
+def softmax_regression_step(p, X, y, lr):
+    loss = (Tensor(X) @ p["W"] + p["b"]).softmax_cross_entropy(y)
+    loss.backward()
+    _sgd(p, lr)
+    return loss
+
+
+def mlp_step(p, X, y, lr):
+    hidden = (Tensor(X) @ p["W1"] + p["b1"]).relu()
+    loss = (hidden @ p["W2"] + p["b2"]).softmax_cross_entropy(y)
+    loss.backward()
+    _sgd(p, lr)
+    return loss
+
+
+STEPS = {"softmax": softmax_regression_step, "mlp": mlp_step}
+
+
+def make_step(model, params, X, y, Y, batch, lr):
+    p = _params(params)
+    step = STEPS[model]
+    return lambda: step(p, X[:batch], y[:batch], lr)
+
+
+def make_epoch(model, params, X, y, Y, batch, lr):
+    p = _params(params)
+    step = STEPS[model]
+
+    def epoch():
+        for i in range(0, len(X), batch):
+            step(p, X[i:i + batch], y[i:i + batch], lr)
+    return epoch
+
+
+def chain_forward(x, n_ops):
+    y = x
+    for i in range(n_ops):
+        kind = i % 4
+        if kind == 0:
+            y = y * 0.9
+        elif kind == 1:
+            y = y + 0.1
+        elif kind == 2:
+            y = y.tanh()
+        else:
+            y = y * x
+    return y
+
+
+def make_op_chain(x, n_ops):
+    def run():
+        t = Tensor(x, requires_grad=True)
+        chain_forward(t, n_ops).backward(np.ones_like(x))
+        return t.grad
+    return run
+
+
+def make_long_chain(x, n_ops):
+    def build():
+        t = Tensor(x, requires_grad=True)
+        y = chain_forward(t, n_ops)
+        seed = np.ones_like(x)
+        return lambda: y.backward(seed)
+    return build

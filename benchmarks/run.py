@@ -1,0 +1,369 @@
+"""Benchmark: tinygrad_sm against hand-written numpy, PyTorch CPU eager and HIPS autograd.
+
+    python benchmarks/run.py             # the full table (a few minutes), written to benchmarks/results/latest.md
+    python benchmarks/run.py --quick     # a tiny version that only checks everything runs (seconds)
+
+Everything runs in one process, interleaved: each round runs every framework once (A B C D, then
+B C D A, ...), after one warm-up round, and the table quotes the median round. Data are seeded
+random MNIST-shaped float32 rows (784 features, 10 classes); every framework trains in float32
+with the same initial parameters and the same in-place update ``p -= lr * grad``.
+torch and autograd are optional: a framework that does not import shows "n/a".
+"""
+
+import argparse
+import gc
+import importlib
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+FRAMEWORKS = ("numpy", "tinygrad_sm", "torch", "autograd")
+MODULES = {"numpy": "fw_numpy", "tinygrad_sm": "fw_tinygrad", "torch": "fw_torch", "autograd": "fw_autograd"}
+MODEL_NAMES = {"softmax": "softmax regression", "mlp": "784-128-10 relu net"}
+LR = 0.01
+
+FULL = dict(rows=5000, batches=(1, 32, 256), rounds=5, op_chain=200, op_chain_calls=20,
+            long_chains=(1_000, 10_000, 100_000), long_rounds=3, memory_batch=256)
+QUICK = dict(rows=64, batches=(1, 32, 256), rounds=1, op_chain=20, op_chain_calls=2,
+             long_chains=(100, 300, 1_000), long_rounds=1, memory_batch=32)
+
+
+# ---------------------------------------------------------------- set-up
+
+def load_frameworks(names):
+    """The framework modules that import; the others are reported as missing."""
+    loaded, missing = {}, {}
+    for name in names:
+        try:
+            loaded[name] = importlib.import_module(MODULES[name])
+        except ImportError as e:
+            missing[name] = str(e)
+    return loaded, missing
+
+
+def blas_info():
+    """numpy's BLAS as threadpoolctl reports it: (description, thread count)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)", os.cpu_count() or 1
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas" and "numpy" in pool.get("filepath", ""):
+            desc = f"{pool['internal_api']} {pool['version']}, kernel {pool.get('architecture')}, " \
+                   f"{pool['num_threads']} threads"
+            return desc, pool["num_threads"]
+    return "unknown", os.cpu_count() or 1
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def make_data(rows, seed=0):
+    """MNIST-shaped random data: pixels in [0, 1), int labels, their one-hot rows, and initial parameters."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((rows, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=rows)
+    Y = np.eye(10, dtype=np.float32)[y]
+    params = {
+        "softmax": {"W": (rng.standard_normal((784, 10)) * 0.01).astype(np.float32),
+                    "b": np.zeros(10, np.float32)},
+        "mlp": {"W1": (rng.standard_normal((784, 128)) * np.sqrt(2 / 784)).astype(np.float32),
+                "b1": np.zeros(128, np.float32),
+                "W2": (rng.standard_normal((128, 10)) * np.sqrt(1 / 128)).astype(np.float32),
+                "b2": np.zeros(10, np.float32)},
+    }
+    return X, y, Y, params
+
+
+# ---------------------------------------------------------------- timing
+
+def interleaved(timers, rounds, warmup=1):
+    """Median seconds per framework; ``timers[name]()`` runs once and returns its own elapsed seconds."""
+    names = list(timers)
+    samples = {name: [] for name in names}
+    for r in range(warmup + rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:  # rotate the order so no framework always goes first
+            gc.collect()
+            elapsed = timers[name]()
+            if r >= warmup:
+                samples[name].append(elapsed)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def clock(fn, calls=1):
+    def timer():
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        return (time.perf_counter() - start) / calls
+    return timer
+
+
+def clock_backward(build):
+    """Time only the backward pass: ``build()`` runs the forward and returns the backward callable."""
+    def timer():
+        backward = build()
+        start = time.perf_counter()
+        backward()
+        elapsed = time.perf_counter() - start
+        del backward
+        return elapsed
+    return timer
+
+
+# ---------------------------------------------------------------- memory
+
+def peak_tracemalloc(step):
+    """Peak bytes allocated (numpy arrays and Python objects) during one call of ``step``, above the start."""
+    step()  # a first step outside the measurement, so one-off allocations do not count
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    step()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak
+
+
+def peak_torch_profiler(step):
+    """Peak CPU bytes of one torch step: running sum of each op's own allocations and frees, in time order.
+
+    torch's CPU allocator is invisible to tracemalloc, so we read the profiler's memory records
+    instead; transient peaks inside a single op are not seen, so this can only under-count.
+    """
+    from torch.profiler import ProfilerActivity, profile
+    step()
+    gc.collect()
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    current = peak = 0
+    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+        current += event.self_cpu_memory_usage
+        peak = max(peak, current)
+    return peak
+
+
+# ---------------------------------------------------------------- agreement
+
+def as_float(loss):
+    return float(loss.detach() if hasattr(loss, "detach") else loss)
+
+
+def check_agreement(fws, data, batch=32, steps=3):
+    """Every framework must train the same: after a few identical steps the losses agree (float32 tolerance).
+
+    The loss of step k depends on the gradients of the steps before it, so this checks the
+    backward passes too, not only the forward. Raises AssertionError on a mismatch.
+    """
+    X, y, Y, params = data
+    for model in ("softmax", "mlp"):
+        losses = {}
+        for name, fw in fws.items():
+            step = fw.make_step(model, params[model], X, y, Y, batch, 0.5)
+            losses[name] = [as_float(step()) for _ in range(steps)]
+        reference = losses["numpy"] if "numpy" in losses else next(iter(losses.values()))
+        for name, values in losses.items():
+            if not np.allclose(values, reference, rtol=1e-4, atol=1e-5):
+                raise AssertionError(f"{MODEL_NAMES[model]}: {name} losses {values} differ from {reference}")
+    print(f"  agreement: {', '.join(fws)} give the same losses over {steps} steps of both models", flush=True)
+
+
+# ---------------------------------------------------------------- the rows
+
+class Row:
+    def __init__(self, label, unit, values, note=""):
+        self.label, self.unit, self.values, self.note = label, unit, values, note
+
+
+def training_rows(fws, cfg, data):
+    X, y, Y, params = data
+    rows = []
+    for model in ("softmax", "mlp"):
+        for batch in cfg["batches"]:
+            timers = {name: clock(fw.make_epoch(model, params[model], X, y, Y, batch, LR)) for name, fw in fws.items()}
+            times = interleaved(timers, cfg["rounds"])
+            label = f"{MODEL_NAMES[model]}, batch {batch}: 1 epoch of {len(X):,} rows"
+            rows.append(Row(label, "ms", {k: v * 1e3 for k, v in times.items()}))
+            print_progress(rows[-1])
+    return rows
+
+
+def chain_input(size=16):
+    return np.random.default_rng(1).uniform(0.5, 1.0, size).astype(np.float32)
+
+
+def op_overhead_row(fws, cfg):
+    n, calls = cfg["op_chain"], cfg["op_chain_calls"]
+    x = chain_input()
+    timers = {name: clock(fw.make_op_chain(x, n), calls) for name, fw in fws.items()}
+    times = interleaved(timers, cfg["rounds"])
+    row = Row(f"per-op overhead: chain of {n} elementwise ops on 16 floats, forward + backward", "µs/op",
+              {k: v / n * 1e6 for k, v in times.items()})
+    print_progress(row)
+    return row
+
+
+def long_chain_rows(fws, cfg):
+    x = chain_input()
+    rows, per_node = [], {}
+    for n in cfg["long_chains"]:
+        timers = {name: clock_backward(fw.make_long_chain(x, n)) for name, fw in fws.items()}
+        times = interleaved(timers, cfg["long_rounds"])
+        per_node[n] = {k: v / n * 1e6 for k, v in times.items()}
+    longest = cfg["long_chains"][-1]
+    rows.append(Row(f"backward only over a {longest:,}-op chain", "ms",
+                    {k: v * longest / 1e3 for k, v in per_node[longest].items()}))
+    print_progress(rows[-1])
+    for n in cfg["long_chains"]:
+        rows.append(Row(f"backward per node, {n:,}-node chain", "µs/node", per_node[n]))
+        print_progress(rows[-1])
+    return rows
+
+
+def memory_rows(fws, cfg, data):
+    X, y, Y, params = data
+    batch = cfg["memory_batch"]
+    rows = []
+    for model in ("softmax", "mlp"):
+        values = {}
+        for name, fw in fws.items():
+            step = fw.make_step(model, params[model], X, y, Y, batch, LR)
+            measure = peak_torch_profiler if name == "torch" else peak_tracemalloc
+            values[name] = measure(step) / 2 ** 20
+        rows.append(Row(f"peak memory of one training step, {MODEL_NAMES[model]}, batch {batch}", "MiB", values))
+        print_progress(rows[-1])
+    return rows
+
+
+# ---------------------------------------------------------------- the table
+
+def fmt(value):
+    if value is None:
+        return "n/a"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if value < 1 else f"{value:.2f}"
+
+
+def ratio(row, a, b):
+    if a in row.values and b in row.values and row.values[b] > 0:
+        return f"{row.values[a] / row.values[b]:.2f}"
+    return "n/a"
+
+
+def table(rows):
+    head = "| workload | unit | " + " | ".join(FRAMEWORKS) + " | tinygrad_sm / numpy | tinygrad_sm / torch |"
+    lines = [head, "|" + " --- |" * (len(FRAMEWORKS) + 4)]
+    for row in rows:
+        cells = [fmt(row.values.get(name)) for name in FRAMEWORKS]
+        lines.append(f"| {row.label} | {row.unit} | " + " | ".join(cells) +
+                     f" | {ratio(row, 'tinygrad_sm', 'numpy')} | {ratio(row, 'tinygrad_sm', 'torch')} |")
+    return "\n".join(lines)
+
+
+def print_progress(row):
+    cells = "  ".join(f"{name}={fmt(v)}" for name, v in row.values.items())
+    print(f"  {row.label} [{row.unit}]: {cells}", flush=True)
+
+
+def machine_info(blas, threads, missing):
+    versions = [f"Python {platform.python_version()}", f"numpy {np.__version__}"]
+    for name in ("torch", "autograd"):
+        if name in missing:
+            versions.append(f"{name} not installed")
+        else:
+            versions.append(f"{name} {importlib.metadata.version(name)}")
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    env = f"OPENBLAS_CORETYPE={coretype}" if coretype else "OPENBLAS_CORETYPE unset"
+    return [f"- CPU: {cpu_model()}, {os.cpu_count()} cores ({platform.system()} {platform.machine()})",
+            f"- Versions: {', '.join(versions)}",
+            f"- numpy BLAS: {blas}; {env}",
+            f"- torch threads: {threads} (set to numpy's BLAS thread count)" if "torch" not in missing else
+            "- torch: not installed"]
+
+
+def notes(cfg):
+    return [
+        "Notes:",
+        f"- Each training row times one epoch (minibatch SGD, lr {LR}, float32) in every framework, interleaved in "
+        f"one process: 1 warm-up round, then the median of {cfg['rounds']} rounds.",
+        "- numpy: the closed-form gradients written by hand (notes 001 and 003). tinygrad_sm and torch: "
+        "`loss.backward()` then `p -= lr * p.grad`. autograd: `grad(loss)(params, X, y)` then the same update.",
+        f"- Long chains: median of {cfg['long_rounds']} rounds, only the backward pass timed; "
+        "per-node time should stay flat as the chain grows.",
+        "- Peak memory: numpy, tinygrad_sm and autograd by tracemalloc (numpy reports its arrays to it), "
+        "above the memory in use before the step; torch by summing its profiler's per-op allocations in "
+        "time order (torch's allocator is invisible to tracemalloc; peaks inside one op are missed).",
+    ]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: checks that everything runs")
+    parser.add_argument("--rounds", type=int, help="timed rounds per row (after one warm-up round)")
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset to run")
+    parser.add_argument("--only", default="train,ops,chain,memory",
+                        help="comma-separated sections to run: train, ops, chain, memory")
+    parser.add_argument("--out", type=Path, help="markdown file for the table "
+                        "(default benchmarks/results/latest.md, or quick.md with --quick)")
+    args = parser.parse_args(argv)
+
+    cfg = dict(QUICK if args.quick else FULL)
+    if args.rounds:
+        cfg["rounds"] = cfg["long_rounds"] = args.rounds
+    out = args.out or HERE / "results" / ("quick.md" if args.quick else "latest.md")
+    sections = set(args.only.split(","))
+
+    fws, missing = load_frameworks([f for f in args.frameworks.split(",") if f])
+    for name, why in missing.items():
+        print(f"{name}: not available ({why}); its column shows n/a. Install it with `pip install -e '.[bench]'`.")
+    blas, threads = blas_info()
+    if "torch" in fws:
+        import torch
+        torch.set_num_threads(threads)
+
+    info = machine_info(blas, threads, missing)
+    print("\n".join(info), flush=True)
+    data = make_data(cfg["rows"])
+    check_agreement(fws, data)
+    rows = []
+    if "train" in sections:
+        rows += training_rows(fws, cfg, data)
+    if "ops" in sections:
+        rows.append(op_overhead_row(fws, cfg))
+    if "chain" in sections:
+        rows += long_chain_rows(fws, cfg)
+    if "memory" in sections:
+        rows += memory_rows(fws, cfg, data)
+
+    text = "\n".join([f"# Benchmark{' (quick)' if args.quick else ''}: "
+                      f"{time.strftime('%Y-%m-%d %H:%M')}", "", *info, "", table(rows), "", *notes(cfg), ""])
+    print()
+    print(table(rows))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"\nwritten to {out}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""The benchmark runs on a tiny size and prints the table with every row; no timings are checked."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPECTED_ROWS = [
+    "softmax regression, batch 1:", "softmax regression, batch 32:", "softmax regression, batch 256:",
+    "784-128-10 relu net, batch 1:", "784-128-10 relu net, batch 32:", "784-128-10 relu net, batch 256:",
+    "per-op overhead: chain of", "backward only over a", "backward per node",
+    "peak memory of one training step, softmax regression", "peak memory of one training step, 784-128-10 relu net",
+]
+
+
+def test_quick_benchmark_writes_a_table_with_every_row(tmp_path):
+    out = tmp_path / "quick.md"
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "give the same losses" in result.stdout  # every framework trained the same
+    table = out.read_text()
+    assert "| workload | unit | numpy | tinygrad_sm | torch | autograd | tinygrad_sm / numpy | tinygrad_sm / torch |" \
+        in table
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "workload" not in line]
+    for expected in EXPECTED_ROWS:
+        matching = [row for row in rows if expected in row]
+        assert matching, f"no row for {expected!r} in:\n{table}"
+        numpy_cell, tinygrad_cell = matching[0].split("|")[3:5]
+        assert numpy_cell.strip() != "n/a" and tinygrad_cell.strip() != "n/a", matching[0]
+    assert sum("backward per node" in row for row in rows) == 3
