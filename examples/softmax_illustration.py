@@ -1,0 +1,86 @@
+"""The worked softmax example of 001_b606231dbf973e55.txt ("Illustration"), computed by the engine.
+
+x = [-1, 1] and three weight vectors w(1) = [-2.5, -1], w(2) = [1, 2], w(3) = [1, 0], the
+columns of W, give z = Wᵀx = [1.5, 1, -1] and ŷ = softmax(z) ≈ [.592, .359, .049]. For each
+possible label the engine's gradient of the cross-entropy is ŷ - onehot(y) with respect to z
+(002_745dccf58f32441b.txt) and x (ŷ - onehot(y))ᵀ with respect to W (001: ∇_{w_k} = x(ŷ_k - y_k)).
+Writes the graph (values and gradients) and one picture per backward step.
+
+Run: python examples/softmax_illustration.py [out_dir]
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_sm import Tensor
+from tinygrad_sm.viz import draw_backward_steps, draw_graph, retain_grads, trace_backward
+
+X_NOTES = [-1.0, 1.0]
+W_NOTES = [[-2.5, 1.0, 1.0],   # row 1 of W: first entries of w(1), w(2), w(3)
+           [-1.0, 2.0, 0.0]]   # row 2 of W: second entries
+
+
+def forward(label):
+    """The graph of the illustration for one label: returns (x, W, z, probs, loss)."""
+    x = Tensor(np.array(X_NOTES), name="x")
+    W = Tensor(np.array(W_NOTES), requires_grad=True, name="W")
+    z = W.T @ x
+    z.name = "z"
+    probs = z.softmax()
+    probs.name = "ŷ"
+    loss = z.softmax_cross_entropy(np.array(label))
+    loss.name = "loss"
+    return x, W, z, probs, loss
+
+
+def gradients_for_each_label():
+    """For labels 0, 1, 2: the engine's dloss/dz and dloss/dW next to ŷ - onehot(y) and x (ŷ - onehot(y))ᵀ."""
+    results = []
+    for label in range(3):
+        x, W, z, probs, loss = forward(label)
+        retain_grads(loss)
+        loss.backward()
+        onehot = np.eye(3)[label]
+        formula_z = probs.data - onehot
+        results.append({"label": label, "loss": loss.item(), "grad_z": z.grad, "formula_z": formula_z,
+                        "grad_W": W.grad, "formula_W": np.outer(x.data, formula_z)})
+    return results
+
+
+def main(out_dir="out/softmax_illustration", steps=True):
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    x, W, z, probs, loss = forward(label=0)
+    print("Softmax illustration of 001_b606231dbf973e55.txt: x = [-1, 1], W = [w(1) w(2) w(3)]")
+    print(f"  z = Wᵀx            = {np.round(z.data, 3)}   (notes: [1.5, 1, -1])")
+    print(f"  ŷ = softmax(z)     = {np.round(probs.data, 3)}   (notes: [.592, .359, .049])")
+    print("  The class with the highest probability is class 1 of the notes (index 0 here).")
+    print("\nGradient of the cross-entropy -log ŷ_y for each possible label y (001, 002):")
+    results = gradients_for_each_label()
+    for r in results:
+        print(f"  y = {r['label']} (class {r['label'] + 1} of the notes): loss {r['loss']:.4f}")
+        print(f"    engine dL/dz = {np.round(r['grad_z'], 4)}   ŷ - onehot(y) = {np.round(r['formula_z'], 4)}")
+        print(f"    engine dL/dW = {np.round(r['grad_W'], 4).tolist()}")
+        print(f"    x (ŷ - onehot(y))ᵀ = {np.round(r['formula_W'], 4).tolist()}")
+        print(f"    largest difference {max(np.abs(r['grad_z'] - r['formula_z']).max(), np.abs(r['grad_W'] - r['formula_W']).max()):.1e}")
+
+    print("\nThe backward pass for y = 0, step by step (each op applies its rule from the notes):")
+    x, W, z, probs, loss = forward(label=0)
+    retain_grads(loss)
+    trace_backward(loss, echo=True, retain_graph=True)
+    pictures = []
+    graph = draw_graph(loss, title="001 illustration: loss = -log softmax(Wᵀx)_y, y = 0")
+    for fmt in ("svg", "png"):
+        pictures.append(graph.render(out / "graph", format=fmt, cleanup=True))
+    if steps:
+        x, W, z, probs, loss = forward(label=0)
+        pictures.extend(draw_backward_steps(loss, out / "backward_steps"))
+    print(f"\nPictures: {out / 'graph.svg'} (the graph with values and gradients)"
+          + (f" and {out / 'backward_steps'}/step_*.png (one per backward step)" if steps else ""))
+    return {"z": z.data, "probs": probs.data, "results": results, "pictures": pictures}
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
