@@ -2,6 +2,8 @@
 
 from .gradcheck import gradcheck
 from .tensor import Tensor, is_grad_enabled, no_grad
+from . import nn, optim
+from .serialization import load, save
 
-__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck"]
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck", "nn", "optim", "save", "load"]
 __version__ = "0.1.0"
