@@ -33,27 +33,38 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def named_children(self):
-        """(name, module) for every direct child module, lists and tuples included ("layers.0")."""
+    def named_members(self):
+        """(name, value) for each parameter-like Tensor and child Module among the attributes, in order.
+
+        Lists and tuples are looked into: their items are named "attr.0", "attr.1", ...
+        """
         for name, value in vars(self).items():
-            if isinstance(value, Module):
+            if isinstance(value, (Tensor, Module)):
                 yield name, value
             elif isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    if isinstance(item, Module):
+                    if isinstance(item, (Tensor, Module)):
                         yield f"{name}.{i}", item
 
+    def named_children(self):
+        """(name, module) for every direct child module."""
+        return ((name, value) for name, value in self.named_members() if isinstance(value, Module))
+
     def named_parameters(self, prefix=""):
-        """(dotted name, tensor) for every parameter of this module and its children, without repeats."""
-        found, seen, stack = [], set(), [(prefix, self)]
-        while stack:  # iterative, so deep nets do not hit the recursion limit
-            path, module = stack.pop()
-            for name, value in vars(module).items():
-                if isinstance(value, Tensor) and value.requires_grad and id(value) not in seen:
-                    seen.add(id(value))
-                    found.append((path + name, value))
-            children = [(path + name + ".", child) for name, child in module.named_children()]
-            stack.extend(reversed(children))
+        """(dotted name, tensor) for every parameter, in attribute order, each shared one listed once."""
+        found, seen, stack = [], set(), [(prefix, iter(self.named_members()))]
+        while stack:  # an explicit stack, so deep nets do not hit the recursion limit
+            path, members = stack[-1]
+            entry = next(members, None)
+            if entry is None:
+                stack.pop()
+                continue
+            name, value = entry
+            if isinstance(value, Module):
+                stack.append((path + name + ".", iter(value.named_members())))
+            elif value.requires_grad and id(value) not in seen:
+                seen.add(id(value))
+                found.append((path + name, value))
         return found
 
     def parameters(self):
@@ -176,7 +187,7 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a Module")
         self.layers = list(layers)
 
-    def named_children(self):
+    def named_members(self):
         return ((str(i), layer) for i, layer in enumerate(self.layers))
 
     def forward(self, x):
