@@ -391,3 +391,12 @@ def test_package_exports_nn_optim_save_and_load():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tinygrad_sm.optim.SGD is not None
+
+
+def test_perceptron_loss_counts_yz_equal_0_as_a_mistake_like_the_notes():
+    """At w = 0 the notes' rule still updates: the subgradient at yz = 0 is -y x (003)."""
+    w = f64([0.0, 0.0])
+    loss = nn.perceptron_loss(Tensor(np.array([[2.0, -1.0]])) @ w, np.array([-1]))
+    assert loss.item() == 0.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, -1.0])

@@ -263,9 +263,15 @@ def binary_logistic(z, y, reduction="mean"):
 
 
 def perceptron_loss(z, y, reduction="mean"):
-    """L(z, y) = max{0, -yz} for y ∈ {-1, +1} (003); SGD with m = 1, η = 1 on it is the perceptron."""
-    u = z * -_signs(y, z, "perceptron_loss")
-    return _reduce(u.relu(), reduction, "perceptron_loss")
+    """L(z, y) = max{0, -yz} for y ∈ {-1, +1} (003); SGD with m = 1, η = 1 on it is the perceptron.
+
+    The notes' algorithm counts y wᵀx <= 0 as a mistake, so at yz = 0 (every sample when
+    w = 0) the subgradient taken is -y ∂z, not relu's 0: written as -yz · 1[yz <= 0], whose
+    value is max{0, -yz} everywhere. With relu, SGD started at w = 0 would never move.
+    """
+    yz = z * _signs(y, z, "perceptron_loss")
+    mistakes = (yz.data <= 0).astype(z.dtype)
+    return _reduce(-yz * mistakes, reduction, "perceptron_loss")
 
 
 def multiclass_perceptron_loss(z, y, reduction="mean"):
