@@ -13,6 +13,7 @@ torch and autograd are optional: a framework that does not import shows "n/a".
 import argparse
 import gc
 import importlib
+import importlib.metadata
 import os
 import platform
 import statistics
@@ -288,10 +289,10 @@ def print_progress(row):
 def machine_info(blas, threads, missing):
     versions = [f"Python {platform.python_version()}", f"numpy {np.__version__}"]
     for name in ("torch", "autograd"):
-        if name in missing:
-            versions.append(f"{name} not installed")
-        else:
+        try:
             versions.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name} not installed")
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     env = f"OPENBLAS_CORETYPE={coretype}" if coretype else "OPENBLAS_CORETYPE unset"
     return [f"- CPU: {cpu_model()}, {os.cpu_count()} cores ({platform.system()} {platform.machine()})",
