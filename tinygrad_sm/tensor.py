@@ -333,12 +333,13 @@ class Tensor:
             from .viz import BackwardTrace
             trace = BackwardTrace(echo=True)
         grads = {id(self): seed}
+        owned = set()  # keys whose gradient array nothing else holds: it may be kept or added into in place
         for node in _reverse_topological_order(self):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
             if node._op is None or node._retains_grad:
-                node._accumulate(g)
+                node._accumulate(g, owned=node._op is None and id(node) in owned)
             if node._op is None:
                 continue
             input_grads = node._op_backward(g, retain_graph)
@@ -347,7 +348,16 @@ class Tensor:
             for parent, parent_grad in zip(node._op.parents, input_grads):
                 if parent_grad is not None and parent.requires_grad:
                     key = id(parent)
-                    grads[key] = grads[key] + parent_grad if key in grads else parent_grad
+                    if key not in grads:
+                        grads[key] = parent_grad
+                        if parent._op is None and not retain_graph and _is_fresh(parent_grad, g, input_grads):
+                            owned.add(key)
+                    elif key in owned and grads[key].dtype == parent_grad.dtype \
+                            and grads[key].shape == parent_grad.shape:
+                        grads[key] += parent_grad  # a second path into the same node: add in place
+                    else:
+                        grads[key] = grads[key] + parent_grad
+                        owned.add(key)
 
     def _seed_gradient(self, grad):
         if grad is None:
@@ -371,11 +381,24 @@ class Tensor:
             op._released = True
         return input_grads
 
-    def _accumulate(self, g):
+    def _accumulate(self, g, owned=False):
         if self.grad is None:
-            self.grad = np.array(g, dtype=self.data.dtype)  # a copy: g may be shared or read-only
+            if owned and g.dtype == self.data.dtype:
+                self.grad = g  # a fresh array that no one else holds: keep it, no copy
+            else:
+                self.grad = np.array(g, dtype=self.data.dtype)  # a copy: g may be shared or read-only
         else:
             self.grad += g
+
+
+def _is_fresh(parent_grad, g, input_grads):
+    """True if an op's backward made ``parent_grad`` as a new array, just for this one parent.
+
+    Not fresh: the incoming gradient passed straight through (add), a view of some array
+    (reshape, transpose, broadcast_to), or one array handed to two parents.
+    """
+    return (parent_grad is not g and parent_grad.base is None and parent_grad.flags.writeable
+            and [other is parent_grad for other in input_grads].count(True) == 1)
 
 
 def _reverse_topological_order(root):
