@@ -52,14 +52,16 @@ def expand_reduced(grad, shape, axes, keepdims):
 
 
 class Op:
-    """One node of the graph: the op that made a tensor, and the tensors it was made from."""
+    """One node of the graph: the op that made a tensor, and the tensors it was made from.
 
+    Each op lists in ``__slots__`` what its forward keeps for its backward; ``release``
+    drops exactly those. ``Tensor._apply`` fills in ``parents``, ``needs_grad`` and ``released``
+    when it records the op in a graph.
+    """
+
+    __slots__ = ("parents", "needs_grad", "released")
     name = "op"
     rule = ""
-
-    def __init__(self):
-        self.parents = ()
-        self.needs_grad = ()
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -69,14 +71,17 @@ class Op:
 
     def release(self):
         """Drop the arrays kept for the backward pass; the graph's shape stays for pictures."""
-        for key in [k for k in vars(self) if k not in ("parents", "needs_grad")]:
-            delattr(self, key)
+        for key in self.__slots__:  # the subclass's own slots: what its forward saved
+            if hasattr(self, key):
+                delattr(self, key)
+        self.released = True
 
 
 # ---------------------------------------------------------------- elementwise, two inputs
 
 class Add(Op):
     name, rule = "add", "dA = G, dB = G (summed over broadcast axes)"
+    __slots__ = ('a_shape', 'b_shape')  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -84,11 +89,13 @@ class Add(Op):
 
     def backward(self, g):
         """d(a + b)/da = 1, d(a + b)/db = 1."""
-        return unbroadcast(g, self.a_shape), unbroadcast(g, self.b_shape)
+        need_a, need_b = self.needs_grad
+        return (unbroadcast(g, self.a_shape) if need_a else None), (unbroadcast(g, self.b_shape) if need_b else None)
 
 
 class Sub(Op):
     name, rule = "sub", "dA = G, dB = -G"
+    __slots__ = ('a_shape', 'b_shape')  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -96,11 +103,13 @@ class Sub(Op):
 
     def backward(self, g):
         """d(a - b)/da = 1, d(a - b)/db = -1."""
-        return unbroadcast(g, self.a_shape), unbroadcast(-g, self.b_shape)
+        need_a, need_b = self.needs_grad
+        return (unbroadcast(g, self.a_shape) if need_a else None), (unbroadcast(-g, self.b_shape) if need_b else None)
 
 
 class Mul(Op):
     name, rule = "mul", "dA = G ⊙ B, dB = G ⊙ A"
+    __slots__ = ('a', 'b')  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -116,6 +125,7 @@ class Mul(Op):
 
 class Div(Op):
     name, rule = "div", "dA = G / B, dB = -G A / B²"
+    __slots__ = ('a', 'b')  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -131,6 +141,7 @@ class Div(Op):
 
 class Pow(Op):
     name, rule = "pow", "dA = G b a^(b-1), dB = G a^b log a"
+    __slots__ = ('a', 'b', 'out')  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -152,6 +163,7 @@ class Pow(Op):
 
 class MatMul(Op):
     name, rule = "matmul", "dA = G Bᵀ, dB = Aᵀ G"
+    __slots__ = ('a', 'b')  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -175,6 +187,7 @@ class MatMul(Op):
 
 class Neg(Op):
     name, rule = "neg", "dA = -G"
+    __slots__ = ()  # what forward keeps for backward
 
     def forward(self, a):
         return -a
@@ -186,6 +199,7 @@ class Neg(Op):
 
 class ReLU(Op):
     name, rule = "relu", "dz = G ⊙ 1[z > 0]"
+    __slots__ = ('positive',)  # what forward keeps for backward
 
     def forward(self, z):
         self.positive = z > 0
@@ -198,6 +212,7 @@ class ReLU(Op):
 
 class Exp(Op):
     name, rule = "exp", "dz = G ⊙ exp(z)"
+    __slots__ = ('out',)  # what forward keeps for backward
 
     def forward(self, z):
         self.out = np.exp(z)
@@ -210,6 +225,7 @@ class Exp(Op):
 
 class Log(Op):
     name, rule = "log", "dz = G / z"
+    __slots__ = ('z',)  # what forward keeps for backward
 
     def forward(self, z):
         self.z = z
@@ -222,6 +238,7 @@ class Log(Op):
 
 class Sigmoid(Op):
     name, rule = "sigmoid", "dz = G ⊙ σ(z)(1 - σ(z))"
+    __slots__ = ('out',)  # what forward keeps for backward
 
     def forward(self, z):
         # exp of a non-positive number only, so no overflow for large |z|
@@ -236,6 +253,7 @@ class Sigmoid(Op):
 
 class Tanh(Op):
     name, rule = "tanh", "dz = G ⊙ (1 - tanh²(z))"
+    __slots__ = ('out',)  # what forward keeps for backward
 
     def forward(self, z):
         self.out = np.tanh(z)
@@ -248,6 +266,7 @@ class Tanh(Op):
 
 class Softplus(Op):
     name, rule = "softplus", "dz = G ⊙ σ(z)"
+    __slots__ = ('z',)  # what forward keeps for backward
 
     def forward(self, z):
         self.z = z
@@ -264,6 +283,7 @@ class Softplus(Op):
 
 class Sum(Op):
     name, rule = "sum", "dA = G broadcast back over the summed axes"
+    __slots__ = ('shape', 'axes', 'keepdims')  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -277,6 +297,7 @@ class Sum(Op):
 
 class Mean(Op):
     name, rule = "mean", "dA = G / n broadcast back over the averaged axes"
+    __slots__ = ('shape', 'axes', 'keepdims', 'count')  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -291,6 +312,7 @@ class Mean(Op):
 
 class Max(Op):
     name, rule = "max", "dA = G ⊙ 1[a = max] / (number of tied maxima)"
+    __slots__ = ('shape', 'axes', 'keepdims', 'is_max')  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -309,6 +331,7 @@ class Max(Op):
 
 class Reshape(Op):
     name, rule = "reshape", "dA = G reshaped to A's shape"
+    __slots__ = ('shape',)  # what forward keeps for backward
 
     def forward(self, a, shape):
         self.shape = a.shape
@@ -321,6 +344,7 @@ class Reshape(Op):
 
 class Transpose(Op):
     name, rule = "transpose", "dA = G with the axes permuted back"
+    __slots__ = ('axes',)  # what forward keeps for backward
 
     def forward(self, a, axes):
         self.axes = axes
@@ -333,6 +357,7 @@ class Transpose(Op):
 
 class GetItem(Op):
     name, rule = "getitem", "dA = G scattered back to the picked places (np.add.at)"
+    __slots__ = ('shape', 'dtype', 'index')  # what forward keeps for backward
 
     def forward(self, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
@@ -355,6 +380,7 @@ def log_softmax_array(z, axis=-1):
 
 class Softmax(Op):
     name, rule = "softmax", "dz = y ⊙ (G - Σ_j G_j y_j)  [from dy_i/dz_j = y_i(δ_ij - y_j)]"
+    __slots__ = ('axis', 'y')  # what forward keeps for backward
 
     def forward(self, z, axis):
         self.axis = axis
@@ -369,6 +395,7 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     name, rule = "log_softmax", "dz = G - softmax(z) Σ_j G_j"
+    __slots__ = ('axis', 'probs')  # what forward keeps for backward
 
     def forward(self, z, axis):
         self.axis = axis
@@ -383,6 +410,7 @@ class LogSoftmax(Op):
 
 class LogSumExp(Op):
     name, rule = "logsumexp", "dz = G ⊙ softmax(z)"
+    __slots__ = ('shape', 'axes', 'keepdims', 'probs')  # what forward keeps for backward
 
     def forward(self, z, axis, keepdims):
         self.shape, self.axes, self.keepdims = z.shape, axis, keepdims
@@ -400,6 +428,7 @@ class LogSumExp(Op):
 
 class SoftmaxCrossEntropy(Op):
     name, rule = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n"
+    __slots__ = ('probs', 'targets', 'reduction', 'target_mass')  # what forward keeps for backward
 
     def forward(self, z, targets, reduction, one_hot):
         """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for one-hot or probability rows t."""

@@ -187,6 +187,7 @@ class Tensor:
         result = Tensor._wrap(out, requires_grad=True)
         op.parents = inputs
         op.needs_grad = tuple(t.requires_grad for t in inputs)
+        op.released = False
         result._op = op
         return result
 
@@ -372,13 +373,12 @@ class Tensor:
 
     def _op_backward(self, g, retain_graph):
         op = self._op
-        if getattr(op, "_released", False):
+        if op.released:
             raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
                                "its saved arrays were freed (pass retain_graph=True to the first backward)")
         input_grads = op.backward(g)
         if not retain_graph:
             op.release()
-            op._released = True
         return input_grads
 
     def _accumulate(self, g, owned=False):
