@@ -5,6 +5,8 @@ Every method that computes something is one line that hands numpy arrays to an o
 """
 
 import contextlib
+import itertools
+from operator import attrgetter
 
 import numpy as np
 
@@ -70,7 +72,7 @@ class Tensor:
     Integer tensors are fine (labels, indices) but cannot require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_seq", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping over it
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -78,6 +80,7 @@ class Tensor:
         self.grad = None
         self.name = name
         self._op = None
+        self._seq = -1  # leaves come last in backward's order; see _reverse_topological_order
         self._retains_grad = False
         self.requires_grad = False
         if requires_grad:
@@ -88,7 +91,7 @@ class Tensor:
         """Fast constructor for results of ops: no conversion, no checks."""
         t = object.__new__(cls)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad, t.name, t._op, t._retains_grad, t.requires_grad = None, None, None, False, requires_grad
+        t.grad, t.name, t._op, t._seq, t._retains_grad, t.requires_grad = None, None, None, -1, False, requires_grad
         return t
 
     def requires_grad_(self, flag=True):
@@ -188,7 +191,7 @@ class Tensor:
         op.parents = inputs
         op.needs_grad = tuple(t.requires_grad for t in inputs)
         op.released = False
-        result._op = op
+        result._op, result._seq = op, next(_op_counter)
         return result
 
     def _binary(self, op, other, reflected=False):
@@ -401,21 +404,27 @@ def _is_fresh(parent_grad, g, input_grads):
             and [other is parent_grad for other in input_grads].count(True) == 1)
 
 
+_op_counter = itertools.count()  # numbers the recorded ops in the order they are made
+
+
 def _reverse_topological_order(root):
-    """Nodes that need a gradient, each after every node that uses it; iterative, so no recursion limit."""
-    order, visited, stack = [], set(), [(root, False)]
+    """Nodes that need a gradient, each after every node that uses it; iterative, so no recursion limit.
+
+    An op's inputs always exist before it is made, so a tensor's number (``_seq``, from
+    ``_op_counter``) is larger than its inputs'. Newest first is therefore a valid order: every
+    node comes after all its users. Leaves (number -1) come last.
+    """
+    nodes, seen, stack = [], {id(root)}, [root]
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        node = stack.pop()
+        nodes.append(node)
         if node._op is not None:
-            stack.extend((p, False) for p in node._op.parents if p.requires_grad and id(p) not in visited)
-    return reversed(order)
+            for parent in node._op.parents:
+                if parent.requires_grad and id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+    nodes.sort(key=attrgetter("_seq"), reverse=True)
+    return nodes
 
 
 def _cross_entropy_targets(logits, target):
