@@ -15,7 +15,8 @@ class SoftmaxRegression(ProbabilisticClassifier):
     ``random_state`` only picks the order of the minibatches. With 2 classes this is binary
     logistic regression on w = w_1 - w_0.
 
-    Parameters: lr (η), epochs, batch_size (m; 1 is plain SGD, >= n is full batch), l2
+    Parameters: lr (η; 0.5 by default, so that 30 epochs suffice even on iris's 112 rows,
+    where η = 0.1 stops short at about 0.8 accuracy), epochs, batch_size (m; 1 is plain SGD, >= n is full batch), l2
     (weight decay λ on W), momentum (μ), random_state, verbose (a tqdm bar over epochs).
 
     Attributes: coef_ (K × D; row k is w_k), intercept_ (K,), classes_, n_features_in_,
@@ -23,7 +24,7 @@ class SoftmaxRegression(ProbabilisticClassifier):
     (the trained nn.Linear; ``tinygrad_sm.save(path, model.module_)`` checkpoints it).
     """
 
-    def __init__(self, lr=0.1, epochs=30, batch_size=32, l2=0.0, momentum=0.0, random_state=None, verbose=False):
+    def __init__(self, lr=0.5, epochs=30, batch_size=32, l2=0.0, momentum=0.0, random_state=None, verbose=False):
         self.lr = lr
         self.epochs = epochs
         self.batch_size = batch_size
