@@ -81,7 +81,7 @@ class Op:
 
 class Add(Op):
     name, rule = "add", "dA = G, dB = G (summed over broadcast axes)"
-    __slots__ = ('a_shape', 'b_shape')  # what forward keeps for backward
+    __slots__ = ("a_shape", "b_shape")  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -95,7 +95,7 @@ class Add(Op):
 
 class Sub(Op):
     name, rule = "sub", "dA = G, dB = -G"
-    __slots__ = ('a_shape', 'b_shape')  # what forward keeps for backward
+    __slots__ = ("a_shape", "b_shape")  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -109,7 +109,7 @@ class Sub(Op):
 
 class Mul(Op):
     name, rule = "mul", "dA = G ⊙ B, dB = G ⊙ A"
-    __slots__ = ('a', 'b')  # what forward keeps for backward
+    __slots__ = ("a", "b")  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -125,7 +125,7 @@ class Mul(Op):
 
 class Div(Op):
     name, rule = "div", "dA = G / B, dB = -G A / B²"
-    __slots__ = ('a', 'b')  # what forward keeps for backward
+    __slots__ = ("a", "b")  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -141,7 +141,7 @@ class Div(Op):
 
 class Pow(Op):
     name, rule = "pow", "dA = G b a^(b-1), dB = G a^b log a"
-    __slots__ = ('a', 'b', 'out')  # what forward keeps for backward
+    __slots__ = ("a", "b", "out")  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -163,7 +163,7 @@ class Pow(Op):
 
 class MatMul(Op):
     name, rule = "matmul", "dA = G Bᵀ, dB = Aᵀ G"
-    __slots__ = ('a', 'b')  # what forward keeps for backward
+    __slots__ = ("a", "b")  # what forward keeps for backward
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -199,7 +199,7 @@ class Neg(Op):
 
 class ReLU(Op):
     name, rule = "relu", "dz = G ⊙ 1[z > 0]"
-    __slots__ = ('positive',)  # what forward keeps for backward
+    __slots__ = ("positive",)  # what forward keeps for backward
 
     def forward(self, z):
         self.positive = z > 0
@@ -212,7 +212,7 @@ class ReLU(Op):
 
 class Exp(Op):
     name, rule = "exp", "dz = G ⊙ exp(z)"
-    __slots__ = ('out',)  # what forward keeps for backward
+    __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
         self.out = np.exp(z)
@@ -225,7 +225,7 @@ class Exp(Op):
 
 class Log(Op):
     name, rule = "log", "dz = G / z"
-    __slots__ = ('z',)  # what forward keeps for backward
+    __slots__ = ("z",)  # what forward keeps for backward
 
     def forward(self, z):
         self.z = z
@@ -238,7 +238,7 @@ class Log(Op):
 
 class Sigmoid(Op):
     name, rule = "sigmoid", "dz = G ⊙ σ(z)(1 - σ(z))"
-    __slots__ = ('out',)  # what forward keeps for backward
+    __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
         # exp of a non-positive number only, so no overflow for large |z|
@@ -253,7 +253,7 @@ class Sigmoid(Op):
 
 class Tanh(Op):
     name, rule = "tanh", "dz = G ⊙ (1 - tanh²(z))"
-    __slots__ = ('out',)  # what forward keeps for backward
+    __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
         self.out = np.tanh(z)
@@ -266,7 +266,7 @@ class Tanh(Op):
 
 class Softplus(Op):
     name, rule = "softplus", "dz = G ⊙ σ(z)"
-    __slots__ = ('z',)  # what forward keeps for backward
+    __slots__ = ("z",)  # what forward keeps for backward
 
     def forward(self, z):
         self.z = z
@@ -283,7 +283,7 @@ class Softplus(Op):
 
 class Sum(Op):
     name, rule = "sum", "dA = G broadcast back over the summed axes"
-    __slots__ = ('shape', 'axes', 'keepdims')  # what forward keeps for backward
+    __slots__ = ("shape", "axes", "keepdims")  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -297,7 +297,7 @@ class Sum(Op):
 
 class Mean(Op):
     name, rule = "mean", "dA = G / n broadcast back over the averaged axes"
-    __slots__ = ('shape', 'axes', 'keepdims', 'count')  # what forward keeps for backward
+    __slots__ = ("shape", "axes", "keepdims", "count")  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -312,7 +312,7 @@ class Mean(Op):
 
 class Max(Op):
     name, rule = "max", "dA = G ⊙ 1[a = max] / (number of tied maxima)"
-    __slots__ = ('shape', 'axes', 'keepdims', 'is_max')  # what forward keeps for backward
+    __slots__ = ("shape", "axes", "keepdims", "is_max")  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -331,7 +331,7 @@ class Max(Op):
 
 class Reshape(Op):
     name, rule = "reshape", "dA = G reshaped to A's shape"
-    __slots__ = ('shape',)  # what forward keeps for backward
+    __slots__ = ("shape",)  # what forward keeps for backward
 
     def forward(self, a, shape):
         self.shape = a.shape
@@ -344,7 +344,7 @@ class Reshape(Op):
 
 class Transpose(Op):
     name, rule = "transpose", "dA = G with the axes permuted back"
-    __slots__ = ('axes',)  # what forward keeps for backward
+    __slots__ = ("axes",)  # what forward keeps for backward
 
     def forward(self, a, axes):
         self.axes = axes
@@ -357,7 +357,7 @@ class Transpose(Op):
 
 class GetItem(Op):
     name, rule = "getitem", "dA = G scattered back to the picked places (np.add.at)"
-    __slots__ = ('shape', 'dtype', 'index')  # what forward keeps for backward
+    __slots__ = ("shape", "dtype", "index")  # what forward keeps for backward
 
     def forward(self, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
@@ -380,7 +380,7 @@ def log_softmax_array(z, axis=-1):
 
 class Softmax(Op):
     name, rule = "softmax", "dz = y ⊙ (G - Σ_j G_j y_j)  [from dy_i/dz_j = y_i(δ_ij - y_j)]"
-    __slots__ = ('axis', 'y')  # what forward keeps for backward
+    __slots__ = ("axis", "y")  # what forward keeps for backward
 
     def forward(self, z, axis):
         self.axis = axis
@@ -395,7 +395,7 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     name, rule = "log_softmax", "dz = G - softmax(z) Σ_j G_j"
-    __slots__ = ('axis', 'probs')  # what forward keeps for backward
+    __slots__ = ("axis", "probs")  # what forward keeps for backward
 
     def forward(self, z, axis):
         self.axis = axis
@@ -410,7 +410,7 @@ class LogSoftmax(Op):
 
 class LogSumExp(Op):
     name, rule = "logsumexp", "dz = G ⊙ softmax(z)"
-    __slots__ = ('shape', 'axes', 'keepdims', 'probs')  # what forward keeps for backward
+    __slots__ = ("shape", "axes", "keepdims", "probs")  # what forward keeps for backward
 
     def forward(self, z, axis, keepdims):
         self.shape, self.axes, self.keepdims = z.shape, axis, keepdims
@@ -428,13 +428,13 @@ class LogSumExp(Op):
 
 class SoftmaxCrossEntropy(Op):
     name, rule = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n"
-    __slots__ = ('probs', 'targets', 'reduction', 'target_mass')  # what forward keeps for backward
+    __slots__ = ("probs", "targets", "reduction", "target_mass")  # what forward keeps for backward
 
     def forward(self, z, targets, reduction, one_hot):
         """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for one-hot or probability rows t."""
         log_probs = log_softmax_array(z, axis=-1)
         self.probs, self.targets, self.reduction = np.exp(log_probs), targets, reduction
-        self.target_mass = 1 if one_hot else targets.sum(axis=-1, keepdims=True)
+        self.target_mass = None if one_hot else targets.sum(axis=-1, keepdims=True)  # Σ_k t_k per row
         per_row = -(targets * log_probs).sum(axis=-1)
         if reduction == "none":
             return per_row
@@ -443,7 +443,10 @@ class SoftmaxCrossEntropy(Op):
 
     def backward(self, g):
         """dξ/dz = y Σt - t = y - t (002), so ∇_z f_CE = (softmax(z) - onehot(y)) / n for the mean (001)."""
-        delta = self.probs * self.target_mass - self.targets
+        if self.target_mass is None:  # one-hot rows: Σt = 1
+            delta = self.probs - self.targets
+        else:
+            delta = self.probs * self.target_mass - self.targets
         if self.reduction == "none":
             return (delta * g[..., None],)
         scale = g / (delta.size // delta.shape[-1]) if self.reduction == "mean" else g

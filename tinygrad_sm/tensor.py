@@ -315,7 +315,7 @@ class Tensor:
         """
         if reduction not in REDUCTIONS:
             raise ValueError(f"softmax_cross_entropy: unknown reduction {reduction!r}; use one of {REDUCTIONS}")
-        if self.ndim not in (1, 2):
+        if self.data.ndim not in (1, 2):
             raise ValueError(f"softmax_cross_entropy: logits must be (n, K) or (K,), got shape {self.shape}")
         targets, one_hot = _cross_entropy_targets(self.data, target)
         return Tensor._apply(ops.SoftmaxCrossEntropy(), (self,), targets, reduction, one_hot)
@@ -440,12 +440,11 @@ def _cross_entropy_targets(logits, target):
                          f"of shape {label_shape} or probability rows of shape {logits.shape}")
     labels = _integer_labels(target)
     num_classes = logits.shape[-1]
-    bad = (labels < 0) | (labels >= num_classes)
-    if bad.any():
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = (labels < 0) | (labels >= num_classes)
         raise ValueError(f"softmax_cross_entropy: label {labels[bad].flat[0]} is out of range for "
                          f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
-    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
-    np.put_along_axis(one_hot, labels[..., None], 1, axis=-1)
+    one_hot = np.eye(num_classes, dtype=logits.dtype)[labels]  # row k of the identity is onehot(k)
     return one_hot, True
 
 
