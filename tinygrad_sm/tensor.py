@@ -184,14 +184,12 @@ class Tensor:
     @staticmethod
     def _apply(op, inputs, *args):
         """Run ``op`` forward on the inputs' arrays; record it in the graph if any input needs a gradient."""
-        out = op.forward(*[t.data for t in inputs], *args)
-        if not (_GradMode.enabled and any(t.requires_grad for t in inputs)):
-            return Tensor._wrap(out)
-        result = Tensor._wrap(out, requires_grad=True)
-        op.parents = inputs
-        op.needs_grad = tuple(t.requires_grad for t in inputs)
-        op.released = False
-        result._op, result._seq = op, next(_op_counter)
+        result = Tensor._wrap(op.forward(*[t.data for t in inputs], *args))
+        if _GradMode.enabled:
+            needs_grad = tuple([t.requires_grad for t in inputs])
+            if True in needs_grad:
+                op.parents, op.needs_grad, op.released = inputs, needs_grad, False
+                result._op, result._seq, result.requires_grad = op, next(_op_counter), True
         return result
 
     def _binary(self, op, other, reflected=False):
@@ -229,9 +227,10 @@ class Tensor:
 
     @staticmethod
     def _matmul(a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-        inner_a, inner_b = a.shape[-1], b.shape[-2 if b.ndim > 1 else 0]
+        a_shape, b_shape = a.data.shape, b.data.shape
+        if not a_shape or not b_shape:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a_shape} and {b_shape}")
+        inner_a, inner_b = a_shape[-1], b_shape[-2 if len(b_shape) > 1 else 0]
         if inner_a != inner_b:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({inner_a} != {inner_b})")
         try:
@@ -368,7 +367,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs; "
                                    f"this tensor has shape {self.shape}, so pass grad= of that shape")
-            return np.ones_like(self.data)
+            return np.ones(self.data.shape, dtype=self.data.dtype)
         seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad of shape {seed.shape} does not match the tensor's shape {self.shape}")
