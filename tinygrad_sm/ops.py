@@ -19,9 +19,10 @@ def unbroadcast(grad, shape):
     leading = grad.ndim - len(shape)
     if leading:
         grad = grad.sum(axis=tuple(range(leading)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+    if 1 in shape:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if stretched:
+            grad = grad.sum(axis=stretched, keepdims=True)
     return grad
 
 
@@ -72,8 +73,10 @@ class Op:
     def release(self):
         """Drop the arrays kept for the backward pass; the graph's shape stays for pictures."""
         for key in self.__slots__:  # the subclass's own slots: what its forward saved
-            if hasattr(self, key):
+            try:
                 delattr(self, key)
+            except AttributeError:  # never set
+                pass
         self.released = True
 
 

@@ -367,7 +367,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs; "
                                    f"this tensor has shape {self.shape}, so pass grad= of that shape")
-            return np.ones(self.data.shape, dtype=self.data.dtype)
+            return np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # d(self)/d(self) = 1
         seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad of shape {seed.shape} does not match the tensor's shape {self.shape}")
