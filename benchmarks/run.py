@@ -33,9 +33,9 @@ MODEL_NAMES = {"softmax": "softmax regression", "mlp": "784-128-10 relu net"}
 LR = 0.01
 
 FULL = dict(rows=5000, batches=(1, 32, 256), rounds=5, op_chain=200, op_chain_calls=20,
-            long_chains=(1_000, 10_000, 100_000), long_rounds=3, memory_batch=256)
+            long_chains=(1_000, 10_000, 100_000), long_rounds=3, memory_batch=256, seconds=1.0)
 QUICK = dict(rows=64, batches=(1, 32, 256), rounds=1, op_chain=20, op_chain_calls=2,
-             long_chains=(100, 300, 1_000), long_rounds=1, memory_batch=32)
+             long_chains=(100, 300, 1_000), long_rounds=1, memory_batch=32, seconds=0.0)
 
 
 # ---------------------------------------------------------------- set-up
@@ -94,17 +94,26 @@ def make_data(rows, seed=0):
 
 # ---------------------------------------------------------------- timing
 
-def interleaved(timers, rounds, warmup=1):
-    """Median seconds per framework; ``timers[name]()`` runs once and returns its own elapsed seconds."""
+def interleaved(timers, rounds, warmup=1, seconds=0.0, max_rounds=51):
+    """Median seconds per framework; ``timers[name]()`` runs once and returns its own elapsed seconds.
+
+    At least ``rounds`` rounds after ``warmup``; for quick workloads more rounds, until every
+    framework has ``seconds`` of timed work or ``max_rounds`` rounds are done.
+    """
     names = list(timers)
     samples = {name: [] for name in names}
-    for r in range(warmup + rounds):
+    r = 0
+    while True:
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:  # rotate the order so no framework always goes first
             gc.collect()
             elapsed = timers[name]()
             if r >= warmup:
                 samples[name].append(elapsed)
+        r += 1
+        done = r - warmup
+        if done >= rounds and (done >= max_rounds or min(sum(s) for s in samples.values()) >= seconds):
+            break
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
@@ -199,7 +208,7 @@ def training_rows(fws, cfg, data):
     for model in ("softmax", "mlp"):
         for batch in cfg["batches"]:
             timers = {name: clock(fw.make_epoch(model, params[model], X, y, Y, batch, LR)) for name, fw in fws.items()}
-            times = interleaved(timers, cfg["rounds"])
+            times = interleaved(timers, cfg["rounds"], seconds=cfg["seconds"])
             label = f"{MODEL_NAMES[model]}, batch {batch}: 1 epoch of {len(X):,} rows"
             rows.append(Row(label, "ms", {k: v * 1e3 for k, v in times.items()}))
             print_progress(rows[-1])
@@ -214,7 +223,7 @@ def op_overhead_row(fws, cfg):
     n, calls = cfg["op_chain"], cfg["op_chain_calls"]
     x = chain_input()
     timers = {name: clock(fw.make_op_chain(x, n), calls) for name, fw in fws.items()}
-    times = interleaved(timers, cfg["rounds"])
+    times = interleaved(timers, cfg["rounds"], seconds=cfg["seconds"])
     row = Row(f"per-op overhead: chain of {n} elementwise ops on 16 floats, forward + backward", "µs/op",
               {k: v / n * 1e6 for k, v in times.items()})
     print_progress(row)
@@ -306,7 +315,8 @@ def notes(cfg):
     return [
         "Notes:",
         f"- Each training row times one epoch (minibatch SGD, lr {LR}, float32) in every framework, interleaved in "
-        f"one process: 1 warm-up round, then the median of {cfg['rounds']} rounds.",
+        f"one process: 1 warm-up round, then the median of at least {cfg['rounds']} rounds (more for fast rows, "
+        f"until each framework has {cfg['seconds']:g} s of timed epochs, at most 51 rounds).",
         "- numpy: the closed-form gradients written by hand (notes 001 and 003). tinygrad_sm and torch: "
         "`loss.backward()` then `p -= lr * p.grad`. autograd: `grad(loss)(params, X, y)` then the same update.",
         f"- Long chains: median of {cfg['long_rounds']} rounds, only the backward pass timed; "
@@ -324,6 +334,8 @@ def main(argv=None):
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset to run")
     parser.add_argument("--only", default="train,ops,chain,memory",
                         help="comma-separated sections to run: train, ops, chain, memory")
+    parser.add_argument("--threads", type=int, help="limit numpy's BLAS (and torch) to this many threads "
+                        "(default: leave numpy's BLAS as it is, and give torch the same count)")
     parser.add_argument("--out", type=Path, help="markdown file for the table "
                         "(default benchmarks/results/latest.md, or quick.md with --quick)")
     args = parser.parse_args(argv)
@@ -337,6 +349,9 @@ def main(argv=None):
     fws, missing = load_frameworks([f for f in args.frameworks.split(",") if f])
     for name, why in missing.items():
         print(f"{name}: not available ({why}); its column shows n/a. Install it with `pip install -e '.[bench]'`.")
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads, user_api="blas")
     blas, threads = blas_info()
     if "torch" in fws:
         import torch
