@@ -81,7 +81,10 @@ def glance(array, tiny=8):
         rows = [a] if a.ndim == 1 else list(a)
         text = ["[" + ", ".join(_number(v) for v in row.tolist()) + "]" for row in rows]
         return text[0] if a.ndim == 1 else "[" + ", ".join(text) + "]"
-    return f"min {_number(a.min())}  mean {_number(a.mean())}  max {_number(a.max())}"
+    low, high, mean = a.min(), a.max(), a.mean()
+    if abs(mean) < 1e-6 * max(abs(low), abs(high)):
+        mean = 0  # rounding noise of a sum that is zero in exact arithmetic (e.g. ŷ - onehot rows)
+    return f"min {_number(low)}  mean {_number(mean)}  max {_number(high)}"
 
 
 def _number(x):
