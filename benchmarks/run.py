@@ -340,7 +340,11 @@ def notes(cfg):
         f"one process: 1 warm-up round, then the median of at least {cfg['rounds']} rounds (more for fast rows, "
         f"until each framework has {cfg['seconds']:g} s of timed epochs, at most 51 rounds).",
         "- numpy: the closed-form gradients written by hand (notes 001 and 003). tinygrad_sm and torch: "
-        "`loss.backward()` then `p -= lr * p.grad`. autograd: `grad(loss)(params, X, y)` then the same update.",
+        "`loss.backward()` then `p -= lr * p.grad`. autograd: `value_and_grad(loss)(params, X, y)` then the "
+        "same update. Every round starts from fresh copies of the same initial parameters.",
+        "- tinygrad_sm computes a one-example Xᵀ G (inner dimension 1) with np.dot, because numpy's matmul "
+        "skips BLAS for that shape (122 µs vs 24 µs for 784×1 by 1×128); the numpy column keeps `X.T @ dz` as a "
+        "user writes it, which is why tinygrad_sm beats it on the batch-1 relu net.",
         f"- Long chains: median of {cfg['long_rounds']} rounds, only the backward pass timed; "
         "per-node time should stay flat as the chain grows.",
         "- Peak memory: numpy, tinygrad_sm and autograd by tracemalloc (numpy reports its arrays to it), "
