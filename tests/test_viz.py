@@ -1,0 +1,348 @@
+"""tinygrad_sm.viz: graph pictures, the backward trace, per-step pictures, and a missing Graphviz."""
+
+import html
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import graphviz
+import numpy as np
+import pytest
+
+from tinygrad_sm import Tensor, nn, ops
+from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backward_steps, draw_graph,
+                             forward_order, glance, retain_grads, to_dot, trace_backward)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def parse_dot(source):
+    """{node id: label text (HTML tags stripped, entities decoded)}, {node id: attribute text}, [(tail, head)]."""
+    labels, attributes = {}, {}
+    for node, label, attrs in re.findall(r"^\t(\w+) \[label=<(.*)> (shape=.*)\]$", source, re.M):
+        labels[node] = html.unescape(re.sub(r"<[^>]*>", "", label.replace("<BR/>", "\n")))
+        attributes[node] = attrs
+    edges = re.findall(r"^\t(\w+) -> (\w+)", source, re.M)
+    return labels, attributes, edges
+
+
+def svg_texts(svg):
+    """Every text line of a rendered SVG (the SVG must parse as XML)."""
+    root = ET.fromstring(svg)
+    return [t.text for t in root.iter(SVG_NS + "text") if t.text]
+
+
+def t64(values, grad=True, name=None):
+    return Tensor(np.array(values, dtype=np.float64), requires_grad=grad, name=name)
+
+
+# One graph per op of the engine: (op name, number of tensor inputs, build from the inputs a, b).
+A = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]
+B = [[1.0, 2.0, 0.5], [-1.0, 0.5, 1.0]]
+OP_GRAPHS = {
+    "add": (2, lambda a, b: a + b),
+    "sub": (2, lambda a, b: a - b),
+    "mul": (2, lambda a, b: a * b),
+    "div": (2, lambda a, b: a / b),
+    "pow": (2, lambda a, b: a ** b),
+    "matmul": (2, lambda a, b: a @ b),  # b is given transposed, (3, 2)
+    "neg": (1, lambda a, b: -a),
+    "relu": (1, lambda a, b: a.relu()),
+    "exp": (1, lambda a, b: a.exp()),
+    "log": (1, lambda a, b: a.log()),
+    "sigmoid": (1, lambda a, b: a.sigmoid()),
+    "tanh": (1, lambda a, b: a.tanh()),
+    "softplus": (1, lambda a, b: a.softplus()),
+    "sum": (1, lambda a, b: a.sum(axis=1)),
+    "mean": (1, lambda a, b: a.mean()),
+    "max": (1, lambda a, b: a.max(axis=0)),
+    "reshape": (1, lambda a, b: a.reshape(3, 2)),
+    "transpose": (1, lambda a, b: a.transpose()),
+    "getitem": (1, lambda a, b: a[0]),
+    "softmax": (1, lambda a, b: a.softmax()),
+    "log_softmax": (1, lambda a, b: a.log_softmax()),
+    "logsumexp": (1, lambda a, b: a.logsumexp()),
+    "softmax_cross_entropy": (1, lambda a, b: a.softmax_cross_entropy(np.array([2, 0]))),
+}
+
+
+def all_op_classes():
+    found, stack = [], [ops.Op]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            stack.append(sub)
+    return found
+
+
+def test_op_table_covers_every_op_of_the_engine():
+    assert {cls.name for cls in all_op_classes()} == set(OP_GRAPHS)
+
+
+@pytest.mark.parametrize("op_name", sorted(OP_GRAPHS))
+def test_graph_of_each_op_has_its_nodes_labels_and_edges(op_name):
+    arity, build = OP_GRAPHS[op_name]
+    a, b = t64(np.abs(A) + 0.5, name="a"), t64(np.transpose(B) if op_name == "matmul" else B, name="b")
+    out = build(a, b)
+    out.name = "out"
+    op_class = next(cls for cls in all_op_classes() if cls.name == op_name)
+    labels, attributes, edges = parse_dot(to_dot(out))
+    tensors = {node: text for node, text in labels.items() if node.startswith("t")}
+    op_nodes = {node: text for node, text in labels.items() if node.startswith("op")}
+    assert len(op_nodes) == 1 and len(tensors) == arity + 1
+    (op_node, op_text), = op_nodes.items()
+    assert op_text.split("\n")[:2] == [op_name, op_class.rule]
+    by_name = {text.split("\n")[0]: node for node, text in tensors.items()}
+    assert set(by_name) == ({"a", "out"} if arity == 1 else {"a", "b", "out"})
+    expected_edges = {(op_node, by_name["out"]), (by_name["a"], op_node)}
+    if arity == 2:
+        expected_edges.add((by_name["b"], op_node))
+    assert set(edges) == expected_edges
+    shape_line = tensors[by_name["out"]].split("\n")[1]
+    assert shape_line == f"{out.shape if out.shape else 'scalar'} float64"
+    assert 'peripheries="2"' in attributes[by_name["out"]] and COLORS["root"] in attributes[by_name["out"]]
+    assert COLORS["param"] in attributes[by_name["a"]]
+
+
+def test_edges_run_in_data_flow_order_and_name_each_input():
+    a, b = t64([1.0, 2.0], name="a"), t64([3.0, 4.0], name="b")
+    source = to_dot((a * b).sum())
+    assert re.search(r'^\tt0 -> op2 \[label="A"\]$', source, re.M)
+    assert re.search(r'^\tt1 -> op2 \[label="B"\]$', source, re.M)
+    assert re.search(r"^\top2 -> t2$", source, re.M) and re.search(r"^\top3 -> t3$", source, re.M)
+
+
+def test_tensor_node_shows_name_shape_dtype_value_and_grad():
+    x = Tensor(np.array([[1.0, -2.0]], dtype=np.float32), name="x")
+    W = Tensor(np.array([[1.0, 0.0, 2.0], [0.5, 1.0, -1.0]], dtype=np.float32), requires_grad=True, name="W")
+    loss = (x @ W).softmax_cross_entropy(np.array([1]))
+    loss.backward()
+    labels, attributes, _ = parse_dot(to_dot(loss))
+    w_node = next(node for node, text in labels.items() if text.startswith("W\n"))
+    assert labels[w_node].split("\n")[:3] == ["W", "(2, 3) float32", "value [[1, 0, 2], [0.5, 1, -1]]"]
+    assert labels[w_node].split("\n")[3] == "grad " + glance(W.grad)
+    x_node = next(node for node, text in labels.items() if text.startswith("x\n"))
+    assert "dashed" in attributes[x_node] and COLORS["const"] in attributes[x_node]
+    assert "grad" not in labels[x_node]  # a constant has no gradient
+
+
+def test_show_values_and_show_grads_switch_the_lines_off():
+    w = t64([1.0, 2.0], name="w")
+    loss = (w * w).sum()
+    loss.backward()
+    labels, _, _ = parse_dot(to_dot(loss, show_values=False, show_grads=False))
+    assert not any("value" in text or "grad" in text for text in labels.values())
+    labels, _, _ = parse_dot(to_dot(loss))
+    assert any(text.endswith("grad [2, 4]") for text in labels.values())
+
+
+def test_names_come_from_params_then_tensor_name_then_op_numbering():
+    layer = nn.Linear(3, 2, rng=0)
+    x = Tensor(np.ones((4, 3), np.float32))
+    loss = layer(x).relu().sum()
+    labels, _, _ = parse_dot(to_dot(loss, params=layer))
+    first_lines = {text.split("\n")[0] for node, text in labels.items() if node.startswith("t")}
+    assert first_lines == {"const#1", "weight", "matmul#1", "bias", "add#1", "relu#1", "sum#1"}
+    labels, _, _ = parse_dot(to_dot(loss))  # without params: the names nn.Linear gave its tensors
+    assert {"W", "b"} <= {text.split("\n")[0] for text in labels.values()}
+    labels, _, _ = parse_dot(to_dot(loss, params={"my_weight": layer.weight}))
+    assert "my_weight" in {text.split("\n")[0] for text in labels.values()}
+
+
+def test_glance_shows_small_arrays_in_full_and_large_ones_as_min_mean_max():
+    assert glance(np.float32(2.5)) == "2.5"
+    assert glance(np.array([0.5, -1.0, 2.0])) == "[0.5, -1, 2]"
+    assert glance(np.array([[1, 2], [3, 4]])) == "[[1, 2], [3, 4]]"
+    assert glance(np.arange(100.0)) == "min 0  mean 49.5  max 99"
+    assert glance(np.zeros((0, 3))) == "empty (0, 3)"
+
+
+def test_retain_grads_lets_the_picture_show_every_intermediate_gradient():
+    x = t64([2.0], name="x")
+    h = x * x
+    h.name = "h"
+    y = (h + h).sum()
+    retain_grads(y)
+    y.backward()
+    np.testing.assert_allclose(x.grad, [8.0])  # the diamond: dy/dx = 2 · 2x
+    labels, _, _ = parse_dot(to_dot(y))
+    h_label = next(text for text in labels.values() if text.startswith("h\n"))
+    assert h_label.endswith("grad [2]")
+
+
+def chain(length):
+    a = Tensor(1.0, requires_grad=True, name="a")
+    h = a
+    for _ in range(length):
+        h = h * 1.0001 + 0.5
+    return h
+
+
+def test_large_graph_is_cut_at_max_nodes_with_a_note_of_what_was_left_out():
+    root = chain(1000)  # 4001 tensors (1 leaf, 2000 numbers, 2000 results) and 2000 ops
+    source = to_dot(root, max_nodes=50)
+    labels, _, edges = parse_dot(source)
+    assert len(labels) <= 50
+    drawn_tensors = sum(node.startswith("t") for node in labels)
+    drawn_ops = sum(node.startswith("op") for node in labels)
+    note = re.search(r'cut \[label="… (\d+) more tensors and (\d+) ops not drawn', source)
+    assert note and int(note.group(1)) == 4001 - drawn_tensors and int(note.group(2)) == 2000 - drawn_ops
+    assert any(tail == "cut" for tail, _ in edges)
+    assert "t4000" in labels  # the root (last in forward order) is always drawn
+
+
+def test_dot_of_ten_thousand_nodes_is_quick_and_needs_no_recursion():
+    root = chain(2500)  # 10,001 tensors and 5,000 ops, deeper than Python's recursion limit
+    assert len(forward_order(root)) == 10001
+    start = time.perf_counter()
+    source = to_dot(root, max_nodes=20000)
+    elapsed = time.perf_counter() - start
+    assert source.count(" -> ") == 3 * 5000
+    assert elapsed < 5.0  # generous: about 0.1 s on the 2-core CI machine
+
+
+def test_rendered_svg_holds_the_expected_labels(tmp_path):
+    x = Tensor(np.array([[-1.0, 1.0]]), name="x")
+    W = Tensor(np.array([[-2.5, 1.0, 1.0], [-1.0, 2.0, 0.0]]), requires_grad=True, name="W")
+    loss = (x @ W).softmax_cross_entropy(np.array([0]))
+    loss.backward()
+    path = draw_graph(loss, title="illustration").render(tmp_path / "graph", format="svg", cleanup=True)
+    texts = svg_texts(open(path, encoding="utf-8").read())
+    for expected in ["illustration", "W", "x", "matmul", "dA = G Bᵀ, dB = Aᵀ G", "softmax_cross_entropy",
+                     "dz = (softmax(z) - onehot(y)) / n", "value [[1.5, 1, -1]]"]:
+        assert expected in texts
+    assert "grad [[0.4078, -0.3592, -0.04861], [-0.4078, 0.3592, 0.04861]]" in texts
+
+
+def test_png_render_and_jupyter_display(tmp_path):
+    w = t64([1.0, 2.0], name="w")
+    graph = draw_graph((w * w).sum())
+    path = graph.render(tmp_path / "g", format="png", cleanup=True)
+    assert open(path, "rb").read(8) == PNG_SIGNATURE
+    bundle = graph._repr_mimebundle_()
+    assert "w" in svg_texts(bundle["image/svg+xml"])
+
+
+def two_layer_network():
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.standard_normal((4, 2)), name="X")
+    W1 = Tensor(rng.standard_normal((2, 5)), requires_grad=True, name="W1")
+    b1 = Tensor(np.zeros(5), requires_grad=True, name="b1")
+    W2 = Tensor(rng.standard_normal((5, 3)), requires_grad=True, name="W2")
+    b2 = Tensor(np.zeros(3), requires_grad=True, name="b2")
+    h = X @ W1 + b1
+    h.name = "h"
+    g = h.relu()
+    g.name = "g"
+    z = g @ W2 + b2
+    z.name = "z"
+    loss = z.softmax_cross_entropy(np.array([0, 1, 2, 1]))
+    loss.name = "loss"
+    return loss, {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "h": h, "g": g, "z": z}
+
+
+def test_trace_of_two_layer_network_lists_steps_in_reverse_topological_order_with_the_notes_rules():
+    loss, tensors = two_layer_network()
+    rows = trace_backward(loss, echo=False)
+    assert [(r["node"], r["op"]) for r in rows] == [
+        ("loss", "softmax_cross_entropy"), ("z", "add"), ("matmul#2", "matmul"), ("g", "relu"),
+        ("h", "add"), ("matmul#1", "matmul")]
+    assert [r["rule"] for r in rows] == [
+        "dz = (softmax(z) - onehot(y)) / n", "dA = G, dB = G (summed over broadcast axes)",
+        "dA = G Bᵀ, dB = Aᵀ G", "dz = G ⊙ 1[z > 0]", "dA = G, dB = G (summed over broadcast axes)",
+        "dA = G Bᵀ, dB = Aᵀ G"]
+    position = {r["node"]: i for i, r in enumerate(rows)}
+    for r in rows:  # reverse topological: a node's step comes before the steps of the nodes it was made from
+        for item in r["inputs"]:
+            if item["label"] in position:
+                assert position[item["label"]] > position[r["node"]]
+    assert [[i["label"] for i in r["inputs"]] for r in rows] == [
+        ["z"], ["matmul#2", "b2"], ["g", "W2"], ["h"], ["matmul#1", "b1"], ["X", "W1"]]
+    assert rows[-1]["inputs"][0]["grad"] is None  # X is data: no gradient needed
+    assert rows[-1]["inputs"][1]["grad"] == glance(tensors["W1"].grad)
+    assert rows[1]["inputs"][1]["grad_shape"] == (3,) and rows[1]["inputs"][1]["grad"] == glance(tensors["b2"].grad)
+    assert rows[0]["grad"] == "1" and rows[0]["grad_shape"] == ()
+
+
+def test_trace_gradients_match_p_minus_onehot_over_n():
+    loss, tensors = two_layer_network()
+    rows = trace_backward(loss, echo=False)
+    z = tensors["z"].data
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = (p - np.eye(3)[[0, 1, 2, 1]]) / 4
+    assert rows[0]["inputs"][0]["grad"] == glance(expected)
+
+
+def test_backward_trace_true_prints_each_step(capsys):
+    loss, _ = two_layer_network()
+    loss.backward(trace=True)
+    printed = capsys.readouterr().out
+    assert printed.count("step ") == 6
+    assert "step  1  loss = softmax_cross_entropy(z)" in printed
+    assert "step  4  g = relu(h)" in printed and "rule: dz = G ⊙ 1[z > 0]" in printed
+    assert "-> X: no gradient needed" in printed
+
+
+def test_backward_trace_as_a_callable_keeps_rows_and_arrays():
+    loss, _ = two_layer_network()
+    trace = BackwardTrace(keep_arrays=True)
+    loss.backward(trace=trace)
+    assert len(trace.rows) == len(trace.steps) == 6
+    node, grad, input_grads = trace.steps[0]
+    assert node is loss and grad.shape == () and len(input_grads) == 1
+    assert str(trace).startswith("step  1  loss = softmax_cross_entropy(z)")
+
+
+def test_draw_backward_steps_writes_one_valid_picture_per_step(tmp_path):
+    loss, tensors = two_layer_network()
+    paths = draw_backward_steps(loss, tmp_path / "steps", format="png")
+    assert len(paths) == 7  # the graph before backward, then the six steps
+    for path in paths:
+        assert open(path, "rb").read(8) == PNG_SIGNATURE
+    assert tensors["W1"].grad is not None  # backward really ran
+
+
+def test_draw_backward_steps_highlights_the_current_step(tmp_path):
+    loss, _ = two_layer_network()
+    paths = draw_backward_steps(loss, tmp_path, format="svg")
+    texts = svg_texts(open(paths[4], encoding="utf-8").read())
+    assert "step 4: g (relu: dz = G ⊙ 1[z > 0])" in texts
+    assert any(t.startswith("grad ") for t in texts)
+    source = open(paths[4], encoding="utf-8").read()
+    assert COLORS["current"] in source
+    before = svg_texts(open(paths[0], encoding="utf-8").read())
+    assert "before backward" in before and not any(t.startswith("grad ") for t in before)
+
+
+def test_missing_dot_gives_a_clear_install_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` anywhere
+    w = t64([1.0, 2.0], name="w")
+    graph = draw_graph((w * w).sum())  # building the graph still works
+    assert "w" in to_dot((w * w).sum())
+    with pytest.raises(GraphvizNotFound) as caught:
+        graph.render(tmp_path / "g", format="svg")
+    message = str(caught.value)
+    assert "Graphviz program 'dot' was not found" in message and "apt-get install graphviz" in message
+    assert "brew install graphviz" in message
+    assert isinstance(caught.value, graphviz.ExecutableNotFound)
+    with pytest.raises(GraphvizNotFound):
+        graph.pipe(format="png")
+    with pytest.raises(GraphvizNotFound):
+        graph._repr_mimebundle_()
+
+
+def test_importing_tinygrad_sm_loads_neither_graphviz_nor_matplotlib():
+    code = ("import sys, tinygrad_sm, tinygrad_sm.nn, tinygrad_sm.optim; "
+            "print('graphviz' in sys.modules, 'matplotlib' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_max_nodes_must_be_positive():
+    with pytest.raises(ValueError, match="max_nodes must be at least 1"):
+        draw_graph(t64([1.0]) * 2, max_nodes=0)
