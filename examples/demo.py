@@ -4,7 +4,7 @@
    and the gradient for each label, computed by the engine.
 2. A quick softmax regression on handwritten digits: full MNIST if it is already cached
    (run examples/mnist_softmax.py once to fetch it), else scikit-learn's bundled 8×8 digits.
-3. One training step of that model as a graph: each tensor with its value and gradient, each
+3. One training step of softmax regression as a graph: each tensor with its value and gradient, each
    op with the backward rule it applied, and the backward pass printed step by step.
 
 Run: python examples/demo.py [out_dir]
@@ -46,7 +46,7 @@ def main(out_dir="out/demo", epochs=5, n_train=None):
     print("\n" + "=" * 72 + "\n2. Softmax regression on handwritten digits\n" + "=" * 72)
     digits = mnist_softmax.main(out / "mnist_softmax", source="auto", download=False, epochs=epochs,
                                 n_train=n_train if n_train is not None else 10000)
-    print("\n" + "=" * 72 + "\n3. One training step of that model, as a graph and as a backward trace\n" + "=" * 72)
+    print("\n" + "=" * 72 + "\n3. One training step of softmax regression, as a graph and as a backward trace\n" + "=" * 72)
     loss, step_pictures = one_training_step(out)
     pictures = illustration["pictures"] + digits["pictures"] + step_pictures
     print(f"\nDone. {len(pictures)} pictures under {out}/:")

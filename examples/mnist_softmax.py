@@ -38,7 +38,7 @@ def load_images(source="auto", download=True):
         cache = mnist_cache_path()
         if cache.exists():
             stored = np.load(cache)
-            return stored["X"] / 255.0, stored["y"], 28, f"MNIST (cached in {cache})"
+            return to_unit(stored["X"], 255), stored["y"], 28, f"MNIST (cached in {cache})"
         if download or source == "mnist":
             try:
                 X, y = data.load_mnist(fallback=False)
@@ -49,18 +49,23 @@ def load_images(source="auto", download=True):
             else:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 np.savez_compressed(cache, X=X.astype(np.uint8), y=y.astype(np.int64))
-                return X / 255.0, y, 28, "MNIST (downloaded through fetch_openml)"
+                return to_unit(X, 255), y, 28, "MNIST (downloaded through fetch_openml)"
         else:
             reason = "MNIST is not cached and downloading is off"
     else:
         reason = "asked for the bundled digits"
     X, y = load_digits(return_X_y=True)
-    return X / 16.0, y, 8, f"scikit-learn's bundled 8×8 digits ({reason})"
+    return to_unit(X, 16), y, 8, f"scikit-learn's bundled 8×8 digits ({reason})"
+
+
+def to_unit(pixels, brightest):
+    """Pixels scaled to [0, 1] as float32 (full MNIST in float64 would take 440 MB)."""
+    return np.asarray(pixels, dtype=np.float32) / np.float32(brightest)
 
 
 def split(X, y, side, n_train=None, n_test=None, seed=0):
     """MNIST's own split (first 60,000 train, last 10,000 test); a stratified 75/25 split for the digits."""
-    if side == 28 and len(X) == 70000:
+    if side == 28 and len(X) == 70000:  # the full MNIST: its usual split
         X_train, X_test, y_train, y_test = X[:60000], X[60000:], y[:60000], y[60000:]
     else:
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=y)
