@@ -71,12 +71,12 @@ def main(out_dir="out/softmax_illustration", steps=True):
     retain_grads(loss)
     trace_backward(loss, echo=True, retain_graph=True)
     pictures = []
-    graph = draw_graph(loss, title="001 illustration: loss = -log softmax(Wᵀx)_y, y = 0")
+    graph = draw_graph(loss, rankdir="TB", title="001 illustration: loss = -log softmax(Wᵀx)_y, y = 0")
     for fmt in ("svg", "png"):
         pictures.append(graph.render(out / "graph", format=fmt, cleanup=True))
     if steps:
         x, W, z, probs, loss = forward(label=0)
-        pictures.extend(draw_backward_steps(loss, out / "backward_steps"))
+        pictures.extend(draw_backward_steps(loss, out / "backward_steps", rankdir="TB"))
     print(f"\nPictures: {out / 'graph.svg'} (the graph with values and gradients)"
           + (f" and {out / 'backward_steps'}/step_*.png (one per backward step)" if steps else ""))
     return {"z": z.data, "probs": probs.data, "results": results, "pictures": pictures}
