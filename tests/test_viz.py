@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -211,7 +212,7 @@ def test_rendered_svg_holds_the_expected_labels(tmp_path):
     loss = (x @ W).softmax_cross_entropy(np.array([0]))
     loss.backward()
     path = draw_graph(loss, title="illustration").render(tmp_path / "graph", format="svg", cleanup=True)
-    texts = svg_texts(open(path, encoding="utf-8").read())
+    texts = svg_texts(Path(path).read_text(encoding="utf-8"))
     for expected in ["illustration", "W", "x", "matmul", "dA = G Bᵀ, dB = Aᵀ G", "softmax_cross_entropy",
                      "dz = (softmax(z) - onehot(y)) / n", "value [[1.5, 1, -1]]"]:
         assert expected in texts
@@ -222,7 +223,7 @@ def test_png_render_and_jupyter_display(tmp_path):
     w = t64([1.0, 2.0], name="w")
     graph = draw_graph((w * w).sum())
     path = graph.render(tmp_path / "g", format="png", cleanup=True)
-    assert open(path, "rb").read(8) == PNG_SIGNATURE
+    assert Path(path).read_bytes()[:8] == PNG_SIGNATURE
     bundle = graph._repr_mimebundle_()
     assert "w" in svg_texts(bundle["image/svg+xml"])
 
@@ -303,19 +304,19 @@ def test_draw_backward_steps_writes_one_valid_picture_per_step(tmp_path):
     paths = draw_backward_steps(loss, tmp_path / "steps", format="png")
     assert len(paths) == 7  # the graph before backward, then the six steps
     for path in paths:
-        assert open(path, "rb").read(8) == PNG_SIGNATURE
+        assert Path(path).read_bytes()[:8] == PNG_SIGNATURE
     assert tensors["W1"].grad is not None  # backward really ran
 
 
 def test_draw_backward_steps_highlights_the_current_step(tmp_path):
     loss, _ = two_layer_network()
     paths = draw_backward_steps(loss, tmp_path, format="svg")
-    texts = svg_texts(open(paths[4], encoding="utf-8").read())
+    texts = svg_texts(Path(paths[4]).read_text(encoding="utf-8"))
     assert "step 4: g (relu: dz = G ⊙ 1[z > 0])" in texts
     assert any(t.startswith("grad ") for t in texts)
-    source = open(paths[4], encoding="utf-8").read()
+    source = Path(paths[4]).read_text(encoding="utf-8")
     assert COLORS["current"] in source
-    before = svg_texts(open(paths[0], encoding="utf-8").read())
+    before = svg_texts(Path(paths[0]).read_text(encoding="utf-8"))
     assert "before backward" in before and not any(t.startswith("grad ") for t in before)
 
 
