@@ -152,6 +152,8 @@ def test_names_come_from_params_then_tensor_name_then_op_numbering():
     assert {"W", "b"} <= {text.split("\n")[0] for text in labels.values()}
     labels, _, _ = parse_dot(to_dot(loss, params={"my_weight": layer.weight}))
     assert "my_weight" in {text.split("\n")[0] for text in labels.values()}
+    with pytest.raises(TypeError, match="params must be a dict"):
+        to_dot(loss, params=layer.parameters())
 
 
 def test_glance_shows_small_arrays_in_full_and_large_ones_as_min_mean_max():

@@ -128,7 +128,10 @@ def _parameter_names(params):
         return {}
     if hasattr(params, "named_parameters"):
         params = params.named_parameters()
-    pairs = params.items() if hasattr(params, "items") else params
+    pairs = list(params.items() if hasattr(params, "items") else params)
+    if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+        raise TypeError("draw_graph: params must be a dict {name: tensor}, an nn.Module, or (name, tensor) "
+                        "pairs such as module.named_parameters(); a plain list of tensors has no names")
     return {id(tensor): str(name) for name, tensor in pairs}
 
 
