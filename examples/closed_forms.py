@@ -125,7 +125,8 @@ def two_layer_regression(rng, d=3, m=10):
 
 
 def two_layer_logistic(rng, d=3, m=10):
-    """003: J = log(1 + e^{-yz}) on the same network: ∂J/∂W1 = ∂L/∂z (w2 ⊙ g'(h)) xᵀ, ∂L/∂z = -y e^{-yz}/(1 + e^{-yz})."""
+    """003: J = log(1 + e^{-yz}) on the same network: ∂J/∂W1 = ∂L/∂z (w2 ⊙ g'(h)) xᵀ,
+    with ∂L/∂z = -y e^{-yz}/(1 + e^{-yz})."""
     x, y = rng.standard_normal(d), 1.0
     W1, b1, w2, b2 = (param(rng.standard_normal(s)) for s in ((m, d), m, m, ()))
     z = w2 @ (W1 @ Tensor(x) + b1).relu() + b2

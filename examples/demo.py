@@ -38,15 +38,19 @@ def one_training_step(out, batch_size=4, seed=0):
     return loss, paths
 
 
+def heading(text):
+    print("\n" + "=" * 72 + "\n" + text + "\n" + "=" * 72)
+
+
 def main(out_dir="out/demo", epochs=5, n_train=None):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    print("=" * 72 + "\n1. The softmax illustration of the notes\n" + "=" * 72)
+    heading("1. The softmax illustration of the notes")
     illustration = softmax_illustration.main(out / "softmax_illustration", steps=True)
-    print("\n" + "=" * 72 + "\n2. Softmax regression on handwritten digits\n" + "=" * 72)
+    heading("2. Softmax regression on handwritten digits")
     digits = mnist_softmax.main(out / "mnist_softmax", source="auto", download=False, epochs=epochs,
                                 n_train=n_train if n_train is not None else 10000)
-    print("\n" + "=" * 72 + "\n3. One training step of softmax regression, as a graph and as a backward trace\n" + "=" * 72)
+    heading("3. One training step of softmax regression, as a graph and as a backward trace")
     loss, step_pictures = one_training_step(out)
     pictures = illustration["pictures"] + digits["pictures"] + step_pictures
     print(f"\nDone. {len(pictures)} pictures under {out}/:")

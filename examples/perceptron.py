@@ -98,7 +98,8 @@ def main(out_dir="out/perceptron", epochs=15, steps=100, seed=0):
     for (loss, lr), run in runs.items():
         tail = run["accuracy"][steps // 2:]
         print(f"   {loss:<10} η = {lr:<4} accuracy at the end {run['accuracy'][-1]:.3f}; over the last "
-              f"{len(tail)} steps between {min(tail):.3f} and {max(tail):.3f}; |w| = {np.linalg.norm(run['w'][-1]):.3f}")
+              f"{len(tail)} steps between {min(tail):.3f} and {max(tail):.3f}; "
+              f"|w| = {np.linalg.norm(run['w'][-1]):.3f}")
     w_large, w_small = runs[("perceptron", 1.0)]["w"], runs[("perceptron", 0.1)]["w"]
     scaled = bool(np.allclose(w_small, 0.1 * w_large, rtol=1e-4, atol=1e-7))
     print(f"   η = 0.1 weights equal 0.1 × the η = 1 weights at every step: {scaled} (J(cw) = cJ(w), so the "

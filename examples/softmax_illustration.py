@@ -64,7 +64,8 @@ def main(out_dir="out/softmax_illustration", steps=True):
         print(f"    engine dL/dz = {np.round(r['grad_z'], 4)}   ŷ - onehot(y) = {np.round(r['formula_z'], 4)}")
         print(f"    engine dL/dW = {np.round(r['grad_W'], 4).tolist()}")
         print(f"    x (ŷ - onehot(y))ᵀ = {np.round(r['formula_W'], 4).tolist()}")
-        print(f"    largest difference {max(np.abs(r['grad_z'] - r['formula_z']).max(), np.abs(r['grad_W'] - r['formula_W']).max()):.1e}")
+        difference = max(np.abs(r["grad_z"] - r["formula_z"]).max(), np.abs(r["grad_W"] - r["formula_W"]).max())
+        print(f"    largest difference {difference:.1e}")
 
     print("\nThe backward pass for y = 0, step by step (each op applies its rule from the notes):")
     x, W, z, probs, loss = forward(label=0)
