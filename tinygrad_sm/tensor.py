@@ -5,6 +5,7 @@ Every method that computes something is one line that hands numpy arrays to an o
 """
 
 import contextlib
+import functools
 import itertools
 from operator import attrgetter
 
@@ -367,7 +368,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs; "
                                    f"this tensor has shape {self.shape}, so pass grad= of that shape")
-            return np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # d(self)/d(self) = 1
+            return np.ones(self.data.shape, dtype=self.data.dtype)  # d(self)/d(self) = 1
         seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad of shape {seed.shape} does not match the tensor's shape {self.shape}")
@@ -399,8 +400,9 @@ def _is_fresh(parent_grad, g, input_grads):
     Not fresh: the incoming gradient passed straight through (add), a view of some array
     (reshape, transpose, broadcast_to), or one array handed to two parents.
     """
-    return (parent_grad is not g and parent_grad.base is None and parent_grad.flags.writeable
-            and [other is parent_grad for other in input_grads].count(True) == 1)
+    if parent_grad is g or parent_grad.base is not None or not parent_grad.flags.writeable:
+        return False
+    return len(input_grads) == 1 or sum(other is parent_grad for other in input_grads) == 1
 
 
 _op_counter = itertools.count()  # numbers the recorded ops in the order they are made
@@ -439,12 +441,22 @@ def _cross_entropy_targets(logits, target):
                          f"of shape {label_shape} or probability rows of shape {logits.shape}")
     labels = _integer_labels(target)
     num_classes = logits.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    try:
+        if labels.size and labels.min() < 0:
+            raise IndexError
+        return _identity(num_classes, logits.dtype)[labels], True  # row k of the identity is onehot(k)
+    except IndexError:  # a label < 0, or one >= K (numpy's own check while picking the rows)
         bad = (labels < 0) | (labels >= num_classes)
         raise ValueError(f"softmax_cross_entropy: label {labels[bad].flat[0]} is out of range for "
-                         f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
-    one_hot = np.eye(num_classes, dtype=logits.dtype)[labels]  # row k of the identity is onehot(k)
-    return one_hot, True
+                         f"{num_classes} classes (labels must be in 0..{num_classes - 1})") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _identity(num_classes, dtype):
+    """The K × K identity, made once per (K, dtype); read-only, since one label picks a view of a row."""
+    identity = np.eye(num_classes, dtype=dtype)
+    identity.flags.writeable = False
+    return identity
 
 
 def _integer_labels(target):
