@@ -39,6 +39,34 @@ def test_gradients_accumulate_over_two_backward_calls():
     np.testing.assert_allclose(w.grad, [3.0, 3.0])
 
 
+def test_leaf_gradients_never_share_memory():
+    """backward may keep a fresh gradient array without copying it; it must never hand one array to two leaves."""
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    seed = np.array([1.0, -1.0])
+    (a + b).backward(seed)
+    assert not np.shares_memory(a.grad, b.grad) and not np.shares_memory(a.grad, seed)
+    a.grad += 10  # an optimizer updating one gradient in place must not change the other
+    np.testing.assert_array_equal(b.grad, [1.0, -1.0])
+    np.testing.assert_array_equal(seed, [1.0, -1.0])
+
+
+def test_one_leaf_used_on_both_sides_of_an_add_gets_twice_the_gradient():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w + w).backward(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(w.grad, [2.0, 6.0])
+
+
+def test_one_example_matmul_gradient_is_the_outer_product():
+    """With one row (inner dimension 1) the engine computes Xᵀ G through np.dot; the values must be X.T @ G."""
+    rng = np.random.default_rng(0)
+    x, G = rng.standard_normal((1, 7)), rng.standard_normal((1, 4))
+    W = Tensor(rng.standard_normal((7, 4)), requires_grad=True)
+    (Tensor(x) @ W).backward(G)
+    np.testing.assert_allclose(W.grad, x.T @ G, rtol=1e-12)
+    np.testing.assert_allclose(W.grad, np.outer(x[0], G[0]), rtol=1e-12)
+
+
 def test_retain_graph_allows_a_second_backward_through_the_same_graph():
     w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     loss = (w * w).sum()
