@@ -4,6 +4,8 @@ import autograd.numpy as anp
 from autograd import make_vjp, value_and_grad
 from autograd.scipy.special import logsumexp
 
+from chain import chain_forward
+
 NAME = "autograd"
 
 
@@ -47,23 +49,8 @@ def make_epoch(model, params, X, y, Y, batch, lr):
     return epoch
 
 
-def chain_forward(x, n_ops):
-    y = x
-    for i in range(n_ops):
-        kind = i % 4
-        if kind == 0:
-            y = y * 0.9
-        elif kind == 1:
-            y = y + 0.1
-        elif kind == 2:
-            y = anp.tanh(y)
-        else:
-            y = y * x
-    return y
-
-
 def make_op_chain(x, n_ops):
-    vjp_of_chain = make_vjp(lambda t: chain_forward(t, n_ops))
+    vjp_of_chain = make_vjp(lambda t: chain_forward(t, n_ops, anp.tanh))
 
     def run():
         vjp, out = vjp_of_chain(x)
@@ -72,7 +59,7 @@ def make_op_chain(x, n_ops):
 
 
 def make_long_chain(x, n_ops):
-    vjp_of_chain = make_vjp(lambda t: chain_forward(t, n_ops))
+    vjp_of_chain = make_vjp(lambda t: chain_forward(t, n_ops, anp.tanh))
 
     def build():
         vjp, out = vjp_of_chain(x)

@@ -4,6 +4,8 @@ import numpy as np
 
 from tinygrad_sm import Tensor
 
+from chain import chain_forward
+
 NAME = "tinygrad_sm"
 
 
@@ -51,25 +53,10 @@ def make_epoch(model, params, X, y, Y, batch, lr):
     return epoch
 
 
-def chain_forward(x, n_ops):
-    y = x
-    for i in range(n_ops):
-        kind = i % 4
-        if kind == 0:
-            y = y * 0.9
-        elif kind == 1:
-            y = y + 0.1
-        elif kind == 2:
-            y = y.tanh()
-        else:
-            y = y * x
-    return y
-
-
 def make_op_chain(x, n_ops):
     def run():
         t = Tensor(x, requires_grad=True)
-        chain_forward(t, n_ops).backward(np.ones_like(x))
+        chain_forward(t, n_ops, Tensor.tanh).backward(np.ones_like(x))
         return t.grad
     return run
 
@@ -77,7 +64,7 @@ def make_op_chain(x, n_ops):
 def make_long_chain(x, n_ops):
     def build():
         t = Tensor(x, requires_grad=True)
-        y = chain_forward(t, n_ops)
+        y = chain_forward(t, n_ops, Tensor.tanh)
         seed = np.ones_like(x)
         return lambda: y.backward(seed)
     return build

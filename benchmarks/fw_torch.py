@@ -7,6 +7,8 @@ Parameters and data are float32 tensors sharing memory with the numpy arrays' co
 import torch
 import torch.nn.functional as F
 
+from chain import chain_forward
+
 NAME = "torch"
 
 
@@ -55,25 +57,10 @@ def make_epoch(model, params, X, y, Y, batch, lr):
     return epoch
 
 
-def chain_forward(x, n_ops):
-    y = x
-    for i in range(n_ops):
-        kind = i % 4
-        if kind == 0:
-            y = y * 0.9
-        elif kind == 1:
-            y = y + 0.1
-        elif kind == 2:
-            y = torch.tanh(y)
-        else:
-            y = y * x
-    return y
-
-
 def make_op_chain(x, n_ops):
     def run():
         t = torch.from_numpy(x).requires_grad_(True)
-        chain_forward(t, n_ops).backward(torch.ones_like(t))
+        chain_forward(t, n_ops, torch.tanh).backward(torch.ones_like(t))
         return t.grad
     return run
 
@@ -81,7 +68,7 @@ def make_op_chain(x, n_ops):
 def make_long_chain(x, n_ops):
     def build():
         t = torch.from_numpy(x).requires_grad_(True)
-        y = chain_forward(t, n_ops)
+        y = chain_forward(t, n_ops, torch.tanh)
         seed = torch.ones_like(t)
         return lambda: y.backward(seed)
     return build

@@ -150,3 +150,17 @@ class ProbabilisticClassifier(LinearScoresClassifier):
     def predict_log_proba(self, X):
         """log softmax(z), finite even where predict_proba rounds to 0."""
         return Tensor(self._scores(X)).log_softmax(axis=1).data
+
+
+class LinearCoefficientsMixin:
+    """``coef_`` and ``intercept_`` of a model whose ``module_`` is one nn.Linear (z = Wᵀx + b)."""
+
+    @property
+    def coef_(self):
+        """W transposed: (K, D), row k is the class-k weight vector w_k (shares memory with module_)."""
+        return self.module_.weight.data.T
+
+    @property
+    def intercept_(self):
+        """b: (K,), one bias per class."""
+        return self.module_.bias.data

@@ -4,7 +4,7 @@ import numpy as np
 
 from tinygrad_sm import nn
 
-from ._base import LinearScoresClassifier, check_int, make_rng
+from ._base import LinearCoefficientsMixin, LinearScoresClassifier, check_int, make_rng
 
 
 def perceptron_epoch(W, X, y, order, step, total=None):
@@ -39,7 +39,7 @@ def averaged_weights(W, total, steps):
     return ((steps + 1) * W - total) / steps
 
 
-class MulticlassPerceptron(LinearScoresClassifier):
+class MulticlassPerceptron(LinearCoefficientsMixin, LinearScoresClassifier):
     """f(x; W) = argmax_ŷ w_ŷᵀx with the perceptron update (003_c7770d845551d3f5.txt).
 
     Start from W = 0; for each sample in turn, on a mistake (y not the only argmax) move the
@@ -82,12 +82,3 @@ class MulticlassPerceptron(LinearScoresClassifier):
         linear.bias.data[...] = W[-1]
         self.module_, self.classes_, self.history_ = linear, classes, history
         return self
-
-    @property
-    def coef_(self):
-        """(K, D): row k is w_k."""
-        return self.module_.weight.data.T
-
-    @property
-    def intercept_(self):
-        return self.module_.bias.data

@@ -4,10 +4,10 @@ import numpy as np
 
 from tinygrad_sm import nn
 
-from ._base import ProbabilisticClassifier, check_float, check_int, make_rng, train_sgd
+from ._base import LinearCoefficientsMixin, ProbabilisticClassifier, check_float, check_int, make_rng, train_sgd
 
 
-class SoftmaxRegression(ProbabilisticClassifier):
+class SoftmaxRegression(LinearCoefficientsMixin, ProbabilisticClassifier):
     """z = Wᵀx + b, ŷ = softmax(z), loss f_CE = -(1/n) Σ_i Σ_k y_k log ŷ_k (001_b606231dbf973e55.txt).
 
     Each minibatch step is W ← W - η (1/m) X(Ŷ - Y) (plus momentum and l2 on W when set);
@@ -46,12 +46,3 @@ class SoftmaxRegression(ProbabilisticClassifier):
         history = train_sgd(self, linear, nn.cross_entropy, X.astype(np.float32), y_index, rng)
         self.module_, self.classes_, self.history_ = linear, classes, history
         return self
-
-    @property
-    def coef_(self):
-        """W transposed: (K, D), row k is the class-k weight vector w_k (shares memory with module_)."""
-        return self.module_.weight.data.T
-
-    @property
-    def intercept_(self):
-        return self.module_.bias.data
