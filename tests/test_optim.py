@@ -101,6 +101,23 @@ def test_a_schedule_returning_a_bad_rate_is_caught_at_the_step():
         opt.step()
 
 
+def test_a_failed_step_changes_nothing():
+    """A bad rate in the second group, or a gradient of the wrong shape, is found before any update."""
+    a, b = with_grad([1.0], [1.0]), with_grad([2.0], [1.0])
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": lambda t: -1.0}], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"lr\(1\) from the schedule"):
+        opt.step()
+    assert a.data.tolist() == [1.0] and b.data.tolist() == [2.0]
+    assert opt.t == 0 and opt.velocity == {}
+
+    c = with_grad([1.0, 2.0], [1.0, 1.0])
+    opt = optim.SGD([c], lr=0.1)
+    c.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"SGD: a gradient of shape \(3,\) for a parameter of shape \(2,\)"):
+        opt.step()
+    assert c.data.tolist() == [1.0, 2.0] and opt.t == 0
+
+
 def test_bad_parameter_lists_are_value_errors():
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.SGD([], lr=0.1)

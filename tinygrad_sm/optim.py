@@ -69,34 +69,44 @@ class SGD:
                 raise ValueError(f"SGD: every parameter must be a leaf Tensor with requires_grad=True, got {p!r:.60}")
         return merged
 
-    def learning_rate(self, group=None):
-        """η_t for the current step t (after ``step()`` has counted it)."""
+    def learning_rate(self, group=None, t=None):
+        """η_t for step t (by default the current one, after ``step()`` has counted it)."""
         lr = (group or self.groups[0])["lr"]
         if not callable(lr):
             return lr
-        eta = lr(self.t)
-        return _check_number(f"lr({self.t}) from the schedule", eta, 0, low_inclusive=False)
+        t = self.t if t is None else t
+        return _check_number(f"lr({t}) from the schedule", lr(t), 0, low_inclusive=False)
 
     def step(self):
-        """θ ← θ - η_t (g + λθ), or with momentum v ← μv + (g + λθ), θ ← θ - η_t v; skips params with no grad."""
-        self.t += 1
-        for group in self.groups:
-            eta, mu, decay = self.learning_rate(group), group["momentum"], group["weight_decay"]
+        """θ ← θ - η_t (g + λθ), or with momentum v ← μv + (g + λθ), θ ← θ - η_t v; skips params with no grad.
+
+        All or nothing: every rate and gradient is checked before any parameter changes.
+        """
+        t = self.t + 1
+        etas = [self.learning_rate(group, t) for group in self.groups]
+        for p in self.params:
+            if p.grad is not None and np.shape(p.grad) != p.data.shape:
+                raise ValueError(f"SGD: a gradient of shape {np.shape(p.grad)} for a parameter of shape {p.data.shape}")
+        self.t = t
+        for group, eta in zip(self.groups, etas):
             for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if decay:
-                    g = g + decay * p.data
-                if mu:
-                    v = self.velocity.get(id(p))
-                    if v is None:
-                        v = self.velocity[id(p)] = np.array(g, dtype=p.data.dtype)
-                    else:
-                        v *= mu
-                        v += g
-                    g = v
-                p.data -= eta * g
+                if p.grad is not None:
+                    p.data -= eta * self._direction(p, group["momentum"], group["weight_decay"])
+
+    def _direction(self, p, mu, decay):
+        """g + λθ, or with momentum the velocity v ← μv + (g + λθ)."""
+        g = p.grad
+        if decay:
+            g = g + decay * p.data
+        if not mu:
+            return g
+        v = self.velocity.get(id(p))
+        if v is None:
+            v = self.velocity[id(p)] = np.array(g, dtype=p.data.dtype)
+        else:
+            v *= mu
+            v += g
+        return v
 
     def zero_grad(self):
         """Forget the gradients (``p.grad = None``) before the next backward."""
