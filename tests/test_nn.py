@@ -125,6 +125,18 @@ def test_load_state_dict_shape_mismatch_names_the_parameter_and_both_shapes():
     np.testing.assert_array_equal(model.state_dict()["2.weight"], before["2.weight"])  # nothing half-loaded
 
 
+def test_load_state_dict_with_an_uncastable_dtype_changes_nothing():
+    model = two_layer()
+    before = model.state_dict()
+    state = {name: value.copy() for name, value in before.items()}
+    state["0.weight"] = state["0.weight"] + 10.0  # would load first if nothing were checked up front
+    state["2.bias"] = state["2.bias"] + 1j
+    with pytest.raises(TypeError, match=r"'2.bias' is float32 in the model but complex64 in the state"):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_module_repr_shows_the_layers():
     assert repr(two_layer()) == ("Sequential(\n  (0): Linear(in_features=4, out_features=3, bias=True)\n"
                                  "  (1): ReLU()\n  (2): Linear(in_features=3, out_features=2, bias=True)\n)")

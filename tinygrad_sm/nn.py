@@ -102,7 +102,8 @@ class Module:
         """Copy arrays from ``state`` into the parameters, in place.
 
         Raises KeyError when a parameter is missing from ``state`` or ``state`` has a key this
-        module does not, and ValueError on a shape mismatch; nothing is changed in either case.
+        module does not, ValueError on a shape mismatch and TypeError on a dtype that cannot be
+        cast (complex into float, say); nothing is changed in any of these cases.
         """
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
@@ -111,10 +112,13 @@ class Module:
             raise KeyError(f"load_state_dict: {type(self).__name__} state does not match: "
                            f"missing keys {missing}, unexpected keys {unexpected}")
         for name, p in params.items():
-            shape = np.shape(state[name])
-            if shape != p.shape:
+            value = np.asarray(state[name])
+            if value.shape != p.shape:
                 raise ValueError(f"load_state_dict: parameter {name!r} has shape {p.shape} in the model "
-                                 f"but {shape} in the state (was it saved from a model of another size?)")
+                                 f"but {value.shape} in the state (was it saved from a model of another size?)")
+            if not np.can_cast(value.dtype, p.data.dtype, casting="same_kind"):
+                raise TypeError(f"load_state_dict: parameter {name!r} is {p.data.dtype} in the model "
+                                f"but {value.dtype} in the state")
         for name, p in params.items():
             np.copyto(p.data, np.asarray(state[name]), casting="same_kind")
         return self
