@@ -211,6 +211,12 @@ def test_attributes_and_helpers():
     assert "requires_grad=True" in repr(w) and "grad_fn=<mul>" in repr(w * 2)
 
 
+def test_truth_value_of_one_element_only():
+    assert Tensor(2.0) and Tensor([1.0]) and not Tensor(0.0)
+    with pytest.raises(ValueError, match=r"bool: the truth value of a tensor of shape \(2,\) is ambiguous"):
+        bool(Tensor([1.0, 2.0]))
+
+
 def test_max_shares_the_gradient_among_tied_maxima():
     """As torch.amax: each of the tied maxima gets an equal share of the gradient."""
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]]), requires_grad=True)

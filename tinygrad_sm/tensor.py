@@ -155,6 +155,12 @@ class Tensor:
         self._retains_grad = True
         return self
 
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use t.data.any() or t.data.all()")
+        return bool(self.data)
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
