@@ -111,8 +111,9 @@ class Module:
         if missing or unexpected:
             raise KeyError(f"load_state_dict: {type(self).__name__} state does not match: "
                            f"missing keys {missing}, unexpected keys {unexpected}")
+        values = {name: np.asarray(state[name]) for name in params}
         for name, p in params.items():
-            value = np.asarray(state[name])
+            value = values[name]
             if value.shape != p.shape:
                 raise ValueError(f"load_state_dict: parameter {name!r} has shape {p.shape} in the model "
                                  f"but {value.shape} in the state (was it saved from a model of another size?)")
@@ -120,7 +121,7 @@ class Module:
                 raise TypeError(f"load_state_dict: parameter {name!r} is {p.data.dtype} in the model "
                                 f"but {value.dtype} in the state")
         for name, p in params.items():
-            np.copyto(p.data, np.asarray(state[name]), casting="same_kind")
+            np.copyto(p.data, values[name], casting="same_kind")
         return self
 
     def __repr__(self):

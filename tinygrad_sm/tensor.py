@@ -408,7 +408,7 @@ def _is_fresh(parent_grad, g, input_grads):
     """
     if parent_grad is g or parent_grad.base is not None or not parent_grad.flags.writeable:
         return False
-    return len(input_grads) == 1 or sum(other is parent_grad for other in input_grads) == 1
+    return sum(other is parent_grad for other in input_grads) == 1
 
 
 _op_counter = itertools.count()  # numbers the recorded ops in the order they are made
@@ -447,14 +447,11 @@ def _cross_entropy_targets(logits, target):
                          f"of shape {label_shape} or probability rows of shape {logits.shape}")
     labels = _integer_labels(target)
     num_classes = logits.shape[-1]
-    try:
-        if labels.size and labels.min() < 0:
-            raise IndexError
-        return _identity(num_classes, logits.dtype)[labels], True  # row k of the identity is onehot(k)
-    except IndexError:  # a label < 0, or one >= K (numpy's own check while picking the rows)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         bad = (labels < 0) | (labels >= num_classes)
         raise ValueError(f"softmax_cross_entropy: label {labels[bad].flat[0]} is out of range for "
-                         f"{num_classes} classes (labels must be in 0..{num_classes - 1})") from None
+                         f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
+    return _identity(num_classes, logits.dtype)[labels], True  # row k of the identity is onehot(k)
 
 
 @functools.lru_cache(maxsize=64)
