@@ -91,14 +91,26 @@ def test_only_leaves_keep_gradients_unless_retain_grad():
     np.testing.assert_allclose(x.grad, 2 + 2 * 3 * 3 * np.array([1.0, 2.0]))
 
 
-def test_graph_structure_stays_after_backward_but_saved_arrays_are_freed():
+def test_backward_frees_saved_arrays_and_the_links_to_the_inputs():
     W = Tensor(np.ones((3, 2)), requires_grad=True)
     z = Tensor(np.ones((4, 3))) @ W
     loss = z.sum()
     loss.backward()
-    assert loss.op.name == "sum" and loss.op.parents == (z,)
-    assert z.op.name == "matmul" and z.op.parents[1] is W
+    assert loss.op.name == "sum" and loss.op.parents == ()  # a kept loss no longer reaches z
+    assert z.op.name == "matmul" and z.op.parents == ()
     assert not hasattr(z.op, "a") and not hasattr(z.op, "b")  # the saved operands are released
+
+
+@pytest.mark.parametrize("keep", ["retain_graph", "retain_grads"])
+def test_graph_structure_stays_when_the_user_asks_to_keep_it(keep):
+    W = Tensor(np.ones((3, 2)), requires_grad=True)
+    z = Tensor(np.ones((4, 3))) @ W
+    loss = z.sum()
+    if keep == "retain_grads":
+        z.retain_grad()
+        loss.retain_grad()
+    loss.backward(retain_graph=keep == "retain_graph")
+    assert loss.op.parents == (z,) and z.op.parents[1] is W
 
 
 def test_constant_inputs_get_no_gradient():
@@ -258,14 +270,26 @@ def test_a_100000_op_chain_backprops_without_recursion():
     gc.collect()
 
 
-def test_intermediate_nodes_are_freed_when_the_result_is_dropped():
+def test_a_kept_loss_does_not_keep_the_activations_alive():
+    """losses.append(loss) after backward must not pin every activation of the step (issue 9.6)."""
     x = Tensor(np.ones(3), requires_grad=True)
     h = x * 2
     watcher = weakref.ref(h)
     loss = (h * h).sum()
     del h
     loss.backward()
-    assert watcher() is not None  # the graph of `loss` still holds it, for pictures
+    gc.collect()
+    assert watcher() is None and loss.item() == 12.0
+
+
+def test_a_retained_graph_keeps_its_activations_until_the_output_goes():
+    x = Tensor(np.ones(3), requires_grad=True)
+    h = x * 2
+    watcher = weakref.ref(h)
+    loss = (h * h).sum()
+    del h
+    loss.backward(retain_graph=True)
+    assert watcher() is not None  # the graph of `loss` still holds it, for pictures and a second backward
     del loss
     gc.collect()
     assert watcher() is None

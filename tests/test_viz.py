@@ -121,7 +121,7 @@ def test_tensor_node_shows_name_shape_dtype_value_and_grad():
     x = Tensor(np.array([[1.0, -2.0]], dtype=np.float32), name="x")
     W = Tensor(np.array([[1.0, 0.0, 2.0], [0.5, 1.0, -1.0]], dtype=np.float32), requires_grad=True, name="W")
     loss = (x @ W).softmax_cross_entropy(np.array([1]))
-    loss.backward()
+    loss.backward(retain_graph=True)  # keep the graph to draw it
     labels, attributes, _ = parse_dot(to_dot(loss))
     w_node = next(node for node, text in labels.items() if text.startswith("W\n"))
     assert labels[w_node].split("\n")[:3] == ["W", "(2, 3) float32", "value [[1, 0, 2], [0.5, 1, -1]]"]
@@ -134,7 +134,7 @@ def test_tensor_node_shows_name_shape_dtype_value_and_grad():
 def test_show_values_and_show_grads_switch_the_lines_off():
     w = t64([1.0, 2.0], name="w")
     loss = (w * w).sum()
-    loss.backward()
+    loss.backward(retain_graph=True)
     labels, _, _ = parse_dot(to_dot(loss, show_values=False, show_grads=False))
     assert not any("value" in text or "grad" in text for text in labels.values())
     labels, _, _ = parse_dot(to_dot(loss))
@@ -212,7 +212,7 @@ def test_rendered_svg_holds_the_expected_labels(tmp_path):
     x = Tensor(np.array([[-1.0, 1.0]]), name="x")
     W = Tensor(np.array([[-2.5, 1.0, 1.0], [-1.0, 2.0, 0.0]]), requires_grad=True, name="W")
     loss = (x @ W).softmax_cross_entropy(np.array([0]))
-    loss.backward()
+    loss.backward(retain_graph=True)
     path = draw_graph(loss, title="illustration").render(tmp_path / "graph", format="svg", cleanup=True)
     texts = svg_texts(Path(path).read_text(encoding="utf-8"))
     for expected in ["illustration", "W", "x", "matmul", "dA = G Bᵀ, dB = Aᵀ G", "softmax_cross_entropy",

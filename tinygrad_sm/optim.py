@@ -92,6 +92,7 @@ class SGD:
             for p in group["params"]:
                 if p.grad is not None:
                     p.data -= eta * self._direction(p, group["momentum"], group["weight_decay"])
+                    p._bump_version()  # backward through a graph built before this step now raises
 
     def _direction(self, p, mu, decay):
         """g + λθ, or with momentum the velocity v ← μv + (g + λθ)."""

@@ -4,7 +4,6 @@ Every method that computes something is one line that hands numpy arrays to an o
 ``ops.py``, where the forward and its closed-form backward sit side by side.
 """
 
-import contextlib
 import functools
 import itertools
 from operator import attrgetter
@@ -12,32 +11,12 @@ from operator import attrgetter
 import numpy as np
 
 from . import ops
+from .grad_mode import _mode as _grad_mode
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
+from .versions import _changed_since, check_saved_arrays_unchanged, record_in_place_change
 
 DEFAULT_DTYPE = np.float32
 REDUCTIONS = ("mean", "sum", "none")
-
-
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled():
-    """True unless we are inside ``no_grad()``."""
-    return _GradMode.enabled
-
-
-class no_grad(contextlib.ContextDecorator):
-    """Context manager (and decorator) inside which no op records a graph."""
-
-    def __enter__(self):
-        self._saved = getattr(self, "_saved", [])
-        self._saved.append(_GradMode.enabled)
-        _GradMode.enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        _GradMode.enabled = self._saved.pop()
-        return False
 
 
 def _as_array(data, dtype):
@@ -73,7 +52,7 @@ class Tensor:
     Integer tensors are fine (labels, indices) but cannot require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_seq", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_seq", "_retains_grad", "_version", "__weakref__")
     __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping over it
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -83,6 +62,7 @@ class Tensor:
         self._op = None
         self._seq = -1  # leaves come last in backward's order; see _reverse_topological_order
         self._retains_grad = False
+        self._version = 0  # bumped by every in-place change through the Tensor API
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -93,6 +73,7 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad, t.name, t._op, t._seq, t._retains_grad, t.requires_grad = None, None, None, -1, False, requires_grad
+        t._version = 0
         return t
 
     def requires_grad_(self, flag=True):
@@ -192,7 +173,7 @@ class Tensor:
     def _apply(op, inputs, *args):
         """Run ``op`` forward on the inputs' arrays; record it in the graph if any input needs a gradient."""
         result = Tensor._wrap(op.forward(*[t.data for t in inputs], *args))
-        if _GradMode.enabled:
+        if _grad_mode.enabled:
             needs_grad = tuple([t.requires_grad for t in inputs])
             if True in needs_grad:
                 op.parents, op.needs_grad, op.released = inputs, needs_grad, False
@@ -245,6 +226,59 @@ class Tensor:
         except ValueError:
             raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} "
                              "cannot be broadcast together") from None
+
+    # ------------------------------------------------------------ in-place updates
+
+    def add_(self, other): return self._in_place(np.add, other, "add_")
+    def sub_(self, other): return self._in_place(np.subtract, other, "sub_")
+    def mul_(self, other): return self._in_place(np.multiply, other, "mul_")
+    def div_(self, other): return self._in_place(np.true_divide, other, "div_")
+    def fill_(self, value): return self._in_place(_assign, value, "fill_")
+    def copy_(self, source): return self._in_place(_assign, source, "copy_")
+    def zero_(self): return self.fill_(0)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def _in_place(self, ufunc, other, name):
+        """Change this tensor's own array (no new tensor), then bump its version.
+
+        Recording an in-place change in a graph is not supported: with grad mode on, a tensor
+        that requires grad (or an update that would need one) raises, like PyTorch's leaf rule.
+        """
+        other_array = other.data if isinstance(other, Tensor) else other
+        if isinstance(other_array, (list, tuple)):
+            other_array = np.asarray(other_array)
+        self._check_in_place(other, other_array, name)
+        try:
+            ufunc(self.data, other_array, out=self.data, casting="same_kind")
+        except TypeError:  # numpy checks the cast before it writes anything
+            raise TypeError(f"{name}: the result for a {np.asarray(other_array).dtype} operand cannot be stored in "
+                            f"place in a {self.dtype} tensor") from None
+        self._bump_version()
+        return self
+
+    def _check_in_place(self, other, other_array, name):
+        if _grad_mode.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self._op is None:
+                raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an in-place "
+                                   "operation; update parameters inside `with no_grad():` (as optimizers do)")
+            raise RuntimeError(f"{name}: in-place operations are not recorded in the graph; with grad mode on, "
+                               f"write the out-of-place form (x = x + y) for a tensor that requires grad")
+        if not self.data.flags.writeable:
+            raise ValueError(f"{name}: the tensor's array is read-only (shape {self.shape})")
+        other_shape = np.shape(other_array)
+        try:
+            stretched = np.broadcast_shapes(self.shape, other_shape) != self.shape
+        except ValueError:
+            stretched = True
+        if stretched:
+            raise ValueError(f"{name}: shape {other_shape} cannot be broadcast to the tensor's shape {self.shape} "
+                             "(an in-place update keeps the shape)")
+
+    def _bump_version(self):
+        """Record an in-place change of ``self.data``: backward then refuses ops that saved the old values."""
+        self._version += 1
+        record_in_place_change(self, next(_op_counter))
 
     # ------------------------------------------------------------ elementwise functions
 
@@ -331,9 +365,11 @@ class Tensor:
     def backward(self, grad=None, *, retain_graph=False, trace=False):
         """Fill ``.grad`` of every leaf that requires grad with d(self)/d(leaf), accumulating.
 
-        ``grad`` seeds the pass (needed unless self is a scalar). ``retain_graph=True`` keeps
-        what the ops saved so backward can run again through the same graph. ``trace=True``
-        prints each step; a callable is called as ``trace(node, grad, input_grads)``.
+        ``grad`` seeds the pass (needed unless self is a scalar). Afterwards the ops forget what
+        they saved and their inputs, so a kept output does not keep the activations alive;
+        ``retain_graph=True`` keeps both (to run backward again, or to draw the graph), and so
+        do a ``trace`` and ``retain_grad()`` for the nodes they cover. ``trace=True`` prints
+        each step; a callable is called as ``trace(node, grad, input_grads)``.
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
@@ -352,10 +388,15 @@ class Tensor:
                 node._accumulate(g, owned=node._op is None and id(node) in owned)
             if node._op is None:
                 continue
+            if _changed_since(node._seq):
+                check_saved_arrays_unchanged(node)
+            parents = node._op.parents
             input_grads = node._op_backward(g, retain_graph)
             if trace:
                 trace(node, g, input_grads)
-            for parent, parent_grad in zip(node._op.parents, input_grads):
+            if not (retain_graph or trace or node._retains_grad):
+                node._op.parents = ()  # forget the inputs, so a kept output does not keep every activation alive
+            for parent, parent_grad in zip(parents, input_grads):
                 if parent_grad is not None and parent.requires_grad:
                     key = id(parent)
                     if key not in grads:
@@ -398,6 +439,11 @@ class Tensor:
                 self.grad = np.array(g, dtype=self.data.dtype)  # a copy: g may be shared or read-only
         else:
             self.grad += g
+
+
+def _assign(array, value, out, casting):
+    """The ufunc-shaped form of ``out[...] = value`` (for fill_ and copy_)."""
+    np.copyto(out, value, casting=casting)
 
 
 def _is_fresh(parent_grad, g, input_grads):

@@ -1,0 +1,89 @@
+"""Catching in-place changes between forward and backward.
+
+An op keeps references to the arrays its backward needs (an input, or its own output). If one
+of them is changed in place before backward runs, the closed form would be evaluated at the new
+values and give a silently wrong gradient. PyTorch refuses: "one of the variables needed for
+gradient computation has been modified by an inplace operation". So do we.
+
+How: every in-place change through the Tensor API (``+=``, ``add_``, ``zero_``, ``copy_``, ...,
+and the optimizers' updates) bumps the tensor's ``_version`` and logs *which memory* changed and
+when, on the same clock that numbers the ops (``_seq``). Backward looks at the log only for
+nodes made before the latest change, and raises if a changed block of memory overlaps an array
+the op saved. Comparing memory rather than tensors catches a change made through a view (a
+reshape, a transpose, a slice) of the saved array, and never blames an op that kept only
+shapes (``add``), a copy (``relu``'s mask) or nothing.
+
+Writing to ``t.data`` directly is not logged: it stays the escape hatch, as in PyTorch.
+"""
+
+import weakref
+
+import numpy as np
+
+_changes = {}  # id(memory owner) -> (clock tick of the latest change, weakref to the owner, what changed)
+_latest = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
+
+
+def _memory_owner(array):
+    """The array that owns the memory ``array`` views (numpy collapses chains of views to the owner)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def record_in_place_change(tensor, tick):
+    """Log that ``tensor``'s memory changed at clock ``tick`` (called after every in-place change)."""
+    owner = _memory_owner(tensor.data)
+    what = f"{tensor.name or 'a tensor'} of shape {tensor.shape}, now at version {tensor._version}"
+    _changes[id(owner)] = (tick, weakref.ref(owner), what)
+    _latest[0] = tick
+    if len(_changes) > 256:
+        _forget_dead_owners()
+
+
+def _forget_dead_owners():
+    for key, (_, owner, _) in list(_changes.items()):
+        if owner() is None:
+            del _changes[key]
+
+
+def _changed_since(seq):
+    """True when some memory changed in place after the op numbered ``seq`` was recorded (cheap test)."""
+    return _latest[0] > seq
+
+
+def saved_arrays(op):
+    """The numpy arrays an op kept for its backward (its slots, and arrays inside tuples there)."""
+    for cls in type(op).__mro__:
+        for key in getattr(cls, "__slots__", ()):
+            if key in ("parents", "needs_grad", "released", "__weakref__"):
+                continue
+            value = getattr(op, key, None)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, np.ndarray) and item.size:
+                    yield key, item
+
+
+def check_saved_arrays_unchanged(node):
+    """Raise RuntimeError if memory that ``node``'s op saved was changed in place after the op ran."""
+    op, seq = node._op, node._seq
+    for tick, owner_ref, what in list(_changes.values()):
+        owner = owner_ref()
+        if tick <= seq or owner is None:
+            continue
+        for key, saved in saved_arrays(op):
+            if _overlap(saved, owner):
+                raise RuntimeError(
+                    f"backward: one of the arrays needed for gradient computation has been modified by an "
+                    f"in-place operation: the {op.name} op saved {key!r}, and {what} was changed in place "
+                    f"after the {op.name} op used it. Make the change out of place (x = x + 1), or after "
+                    "backward; writing to .data directly skips this check.")
+
+
+def _overlap(a, b):
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return np.shares_memory(a, b, max_work=100_000)
+    except getattr(np, "exceptions", np).TooHardError:  # numpy < 1.25 keeps it at the top level
+        return True
