@@ -13,7 +13,7 @@ import numpy as np
 from . import ops
 from .grad_mode import _mode as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
-from .versions import _changed_since, check_saved_arrays_unchanged, record_in_place_change
+from .versions import check_saved_arrays_unchanged, latest_change, record_in_place_change
 
 DEFAULT_DTYPE = np.float32
 REDUCTIONS = ("mean", "sum", "none")
@@ -380,6 +380,7 @@ class Tensor:
             trace = BackwardTrace(echo=True)
         grads = {id(self): seed}
         owned = set()  # keys whose gradient array nothing else holds: it may be kept or added into in place
+        forget_inputs = not (retain_graph or trace)
         for node in _reverse_topological_order(self):
             g = grads.pop(id(node), None)
             if g is None:
@@ -388,14 +389,14 @@ class Tensor:
                 node._accumulate(g, owned=node._op is None and id(node) in owned)
             if node._op is None:
                 continue
-            if _changed_since(node._seq):
+            if latest_change[0] > node._seq:  # something changed in place after this op ran
                 check_saved_arrays_unchanged(node)
             parents = node._op.parents
             input_grads = node._op_backward(g, retain_graph)
             if trace:
                 trace(node, g, input_grads)
-            if not (retain_graph or trace or node._retains_grad):
-                node._op.parents = ()  # forget the inputs, so a kept output does not keep every activation alive
+            if forget_inputs and not node._retains_grad:
+                node._op.parents = ()  # so a kept output does not keep every activation alive
             for parent, parent_grad in zip(parents, input_grads):
                 if parent_grad is not None and parent.requires_grad:
                     key = id(parent)

@@ -21,7 +21,7 @@ import weakref
 import numpy as np
 
 _changes = {}  # id(memory owner) -> (clock tick of the latest change, weakref to the owner, what changed)
-_latest = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
+latest_change = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
 
 
 def _memory_owner(array):
@@ -36,7 +36,7 @@ def record_in_place_change(tensor, tick):
     owner = _memory_owner(tensor.data)
     what = f"{tensor.name or 'a tensor'} of shape {tensor.shape}, now at version {tensor._version}"
     _changes[id(owner)] = (tick, weakref.ref(owner), what)
-    _latest[0] = tick
+    latest_change[0] = tick
     if len(_changes) > 256:
         _forget_dead_owners()
 
@@ -45,11 +45,6 @@ def _forget_dead_owners():
     for key, (_, owner, _) in list(_changes.items()):
         if owner() is None:
             del _changes[key]
-
-
-def _changed_since(seq):
-    """True when some memory changed in place after the op numbered ``seq`` was recorded (cheap test)."""
-    return _latest[0] > seq
 
 
 def saved_arrays(op):
