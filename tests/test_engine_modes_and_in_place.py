@@ -221,7 +221,7 @@ def test_in_place_with_a_tensor_that_requires_grad_is_not_recorded_silently():
 
 
 @pytest.mark.parametrize("name, expected", [("add_", [3.0, 4.0]), ("sub_", [-1.0, 0.0]),
-                                            ("mul_", [2.0, 4.0]), ("div_", [0.5, 1.0])])
+                                            ("mul_", [2.0, 4.0]), ("div_", [0.5, 1.0]), ("pow_", [1.0, 4.0])])
 def test_in_place_methods(name, expected):
     x = t64([1.0, 2.0], requires_grad=False)
     data = x.data
@@ -229,6 +229,21 @@ def test_in_place_methods(name, expected):
     assert x.data is data
     np.testing.assert_allclose(x.data, expected)
     assert x._version == 1
+
+
+def test_operators_change_the_tensor_itself_and_matmul_in_place_refuses():
+    x = t64([1.0, 2.0], requires_grad=False)
+    kept = x
+    x += 1
+    x -= 0.5
+    x *= 4
+    x /= 2
+    x **= 2
+    assert x is kept and x._version == 5
+    np.testing.assert_allclose(x.data, [9.0, 25.0])
+    M = Tensor(np.eye(2))
+    with pytest.raises(TypeError, match="@=: matmul cannot be done in place"):
+        M @= np.ones((2, 2))
 
 
 def test_zero_fill_and_copy_in_place():

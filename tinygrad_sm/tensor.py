@@ -233,11 +233,15 @@ class Tensor:
     def sub_(self, other): return self._in_place(np.subtract, other, "sub_")
     def mul_(self, other): return self._in_place(np.multiply, other, "mul_")
     def div_(self, other): return self._in_place(np.true_divide, other, "div_")
+    def pow_(self, other): return self._in_place(np.power, other, "pow_")
     def fill_(self, value): return self._in_place(_assign, value, "fill_")
     def copy_(self, source): return self._in_place(_assign, source, "copy_")
     def zero_(self): return self.fill_(0)
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
+
+    def __imatmul__(self, other):  # without it, `W @= M` would silently rebind W to a new tensor
+        raise TypeError("@=: matmul cannot be done in place (the result may change shape); write W = W @ M")
 
     def _in_place(self, ufunc, other, name):
         """Change this tensor's own array (no new tensor), then bump its version.
