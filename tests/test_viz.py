@@ -14,7 +14,8 @@ import pytest
 
 from tinygrad_sm import Tensor, nn, ops
 from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backward_steps, draw_graph,
-                             forward_order, glance, retain_grads, to_dot, trace_backward)
+                             forward_order, glance, glance_lines, retain_grads, rule_with_names, to_dot,
+                             trace_backward)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -24,7 +25,8 @@ def parse_dot(source):
     """{node id: label text (HTML tags stripped, entities decoded)}, {node id: attribute text}, [(tail, head)]."""
     labels, attributes = {}, {}
     for node, label, attrs in re.findall(r"^\t(\w+) \[label=<(.*)> (shape=.*)\]$", source, re.M):
-        labels[node] = html.unescape(re.sub(r"<[^>]*>", "", label.replace("<BR/>", "\n")))
+        text = re.sub(r"<BR[^>]*/>", "\n", label)
+        labels[node] = html.unescape(re.sub(r"<[^>]*>", "", text)).rstrip("\n")
         attributes[node] = attrs
     edges = re.findall(r"^\t(\w+) -> (\w+)", source, re.M)
     return labels, attributes, edges
@@ -70,6 +72,34 @@ OP_GRAPHS = {
 }
 
 
+# Each rule as it should read with the inputs called a and b and the output called out (written by hand).
+RULES_WITH_NAMES = {
+    "add": "da = G, db = G (summed over broadcast axes)",
+    "sub": "da = G, db = -G (summed over broadcast axes)",
+    "mul": "da = G ⊙ b, db = G ⊙ a",
+    "div": "da = G / b, db = -G ⊙ a / b²",
+    "pow": "da = G ⊙ b a^(b-1), db = G ⊙ a^b log a",
+    "matmul": "da = G bᵀ, db = aᵀ G",
+    "neg": "da = -G",
+    "relu": "da = G ⊙ 1[a > 0]",
+    "exp": "da = G ⊙ exp(a)",
+    "log": "da = G / a",
+    "sigmoid": "da = G ⊙ σ(a)(1 - σ(a))",
+    "tanh": "da = G ⊙ (1 - tanh²(a))",
+    "softplus": "da = G ⊙ σ(a)",
+    "sum": "da = G broadcast back over the summed axes",
+    "mean": "da = G / n broadcast back over the averaged axes",
+    "max": "da = G ⊙ 1[a = max a] / (number of tied maxima)",
+    "reshape": "da = G reshaped to a's shape",
+    "transpose": "da = G with the axes permuted back",
+    "getitem": "da = G scattered back to the picked places (np.add.at)",
+    "softmax": "da = out ⊙ (G - Σ_j G_j out_j)  [from ∂out_i/∂a_j = out_i(δ_ij - out_j)]",
+    "log_softmax": "da = G - softmax(a) Σ_j G_j",
+    "logsumexp": "da = G ⊙ softmax(a)",
+    "softmax_cross_entropy": "da = (softmax(a) - onehot(y)) / n",
+}
+
+
 def all_op_classes():
     found, stack = [], [ops.Op]
     while stack:
@@ -96,7 +126,8 @@ def test_graph_of_each_op_has_its_nodes_labels_and_edges(op_name):
     op_nodes = {node: text for node, text in labels.items() if node.startswith("op")}
     assert len(op_nodes) == 1 and len(tensors) == arity + 1
     (op_node, op_text), = op_nodes.items()
-    assert op_text.split("\n")[:2] == [op_name, op_class.rule]
+    assert op_text.split("\n")[:2] == [op_name, RULES_WITH_NAMES[op_name]]
+    assert len(op_class.symbols) == arity and op_class.rule  # every op names each of its inputs
     by_name = {text.split("\n")[0]: node for node, text in tensors.items()}
     assert set(by_name) == ({"a", "out"} if arity == 1 else {"a", "b", "out"})
     expected_edges = {(op_node, by_name["out"]), (by_name["a"], op_node)}
@@ -109,12 +140,15 @@ def test_graph_of_each_op_has_its_nodes_labels_and_edges(op_name):
     assert COLORS["param"] in attributes[by_name["a"]]
 
 
-def test_edges_run_in_data_flow_order_and_name_each_input():
-    a, b = t64([1.0, 2.0], name="a"), t64([3.0, 4.0], name="b")
+def test_edges_run_in_data_flow_order_and_name_each_unnamed_input_by_its_symbol():
+    a, b = t64([1.0, 2.0], name="a"), t64([3.0, 4.0])
     source = to_dot((a * b).sum())
-    assert re.search(r'^\tt0 -> op2 \[label="A"\]$', source, re.M)
+    assert re.search(r'^\tt0 -> op2$', source, re.M)  # a is named: the rule says da = G ⊙ B
     assert re.search(r'^\tt1 -> op2 \[label="B"\]$', source, re.M)
+    assert re.search(r'^\tt2 -> op3 \[label="A"\]$', source, re.M)  # the unnamed product, A of sum's rule
     assert re.search(r"^\top2 -> t2$", source, re.M) and re.search(r"^\top3 -> t3$", source, re.M)
+    labels, _, _ = parse_dot(source)
+    assert labels["op2"] == "mul\nda = G ⊙ B, dB = G ⊙ a"
 
 
 def test_tensor_node_shows_name_shape_dtype_value_and_grad():
@@ -124,8 +158,9 @@ def test_tensor_node_shows_name_shape_dtype_value_and_grad():
     loss.backward()
     labels, attributes, _ = parse_dot(to_dot(loss))
     w_node = next(node for node, text in labels.items() if text.startswith("W\n"))
-    assert labels[w_node].split("\n")[:3] == ["W", "(2, 3) float32", "value [[1, 0, 2], [0.5, 1, -1]]"]
-    assert labels[w_node].split("\n")[3] == "grad " + glance(W.grad)
+    assert labels[w_node].split("\n")[:4] == ["W", "(2, 3) float32", "value [[1, 0, 2]", "       [0.5, 1, -1]]"]
+    grad_rows = labels[w_node].split("\n")[4:]
+    assert ", ".join(row.strip() for row in grad_rows) == "grad " + glance(W.grad)
     x_node = next(node for node, text in labels.items() if text.startswith("x\n"))
     assert "dashed" in attributes[x_node] and COLORS["const"] in attributes[x_node]
     assert "grad" not in labels[x_node]  # a constant has no gradient
@@ -156,12 +191,41 @@ def test_names_come_from_params_then_tensor_name_then_op_numbering():
         to_dot(loss, params=layer.parameters())
 
 
-def test_glance_shows_small_arrays_in_full_and_large_ones_as_min_mean_max():
+def test_glance_shows_up_to_six_by_six_in_full_and_larger_arrays_by_entries_norm_min_max():
     assert glance(np.float32(2.5)) == "2.5"
     assert glance(np.array([0.5, -1.0, 2.0])) == "[0.5, -1, 2]"
     assert glance(np.array([[1, 2], [3, 4]])) == "[[1, 2], [3, 4]]"
-    assert glance(np.arange(100.0)) == "min 0  mean 49.5  max 99"
+    assert glance(np.eye(6)).count("[") == 7 and glance(np.eye(7)).startswith("[1, 0, 0, …]  norm 2.646")
+    assert glance(np.eye(7), full=7).count("[") == 8  # the option raises the limit
+    assert glance(np.arange(100.0)) == "[0, 1, 2, …]  norm 573  min 0  max 99"  # √(Σ k², k < 100) = 573.0
     assert glance(np.zeros((0, 3))) == "empty (0, 3)"
+    assert glance_lines(np.array([[1, 2], [3, 4]])) == ["[[1, 2]", " [3, 4]]"]
+
+
+def test_glance_never_shows_minus_zero():
+    assert glance(np.array([-0.0, 0.0, -1e-30])) == "[0, 0, -1e-30]"
+    assert glance(np.float64(-0.0)) == "0" and "-0 " not in glance(-np.zeros(50)) + " "
+
+
+def test_a_gradient_arriving_along_two_paths_shows_its_contributions_and_their_sum():
+    x = t64([2.0], name="x")
+    h = x * x
+    h.name = "h"
+    y = (h + h).sum()
+    retain_grads(y)
+    y.backward(retain_graph=True)  # the graph is still held: the picture can show the paths
+    labels, _, _ = parse_dot(to_dot(y))
+    assert "grad [4] + [4] = [8]" in labels["t0"] and "grad [1] + [1] = [2]" in labels["t1"]
+    s = t64(3.0, name="s")
+    total = s * 2.0 + s * 5.0
+    total.backward(retain_graph=True)
+    labels, _, _ = parse_dot(to_dot(total))
+    assert labels["t0"].endswith("grad 5 + 2 = 7")  # in the order they arrive: the newest op's backward runs first
+    u = t64(3.0, name="u")
+    doubled = u * 2.0 + u * 5.0
+    doubled.backward()  # the graph is freed: the sum alone, never a guess at its parts
+    labels, _, _ = parse_dot(to_dot(doubled))
+    assert labels["t0"].endswith("grad 7")
 
 
 def test_retain_grads_lets_the_picture_show_every_intermediate_gradient():
@@ -215,10 +279,11 @@ def test_rendered_svg_holds_the_expected_labels(tmp_path):
     loss.backward()
     path = draw_graph(loss, title="illustration").render(tmp_path / "graph", format="svg", cleanup=True)
     texts = svg_texts(Path(path).read_text(encoding="utf-8"))
-    for expected in ["illustration", "W", "x", "matmul", "dA = G Bᵀ, dB = Aᵀ G", "softmax_cross_entropy",
+    for expected in ["illustration", "W", "x", "matmul", "dx = G Wᵀ, dW = xᵀ G", "softmax_cross_entropy",
                      "dz = (softmax(z) - onehot(y)) / n", "value [[1.5, 1, -1]]"]:
         assert expected in texts
-    assert "grad [[0.4078, -0.3592, -0.04861], [-0.4078, 0.3592, 0.04861]]" in texts
+    assert "grad [[0.4078, -0.3592, -0.04861]" in texts
+    assert "[-0.4078, 0.3592, 0.04861]]" in [t.strip() for t in texts]
 
 
 def test_png_render_and_jupyter_display(tmp_path):
@@ -254,10 +319,10 @@ def test_trace_of_two_layer_network_lists_steps_in_reverse_topological_order_wit
     assert [(r["node"], r["op"]) for r in rows] == [
         ("loss", "softmax_cross_entropy"), ("z", "add"), ("matmul#2", "matmul"), ("g", "relu"),
         ("h", "add"), ("matmul#1", "matmul")]
-    assert [r["rule"] for r in rows] == [
-        "dz = (softmax(z) - onehot(y)) / n", "dA = G, dB = G (summed over broadcast axes)",
-        "dA = G Bᵀ, dB = Aᵀ G", "dz = G ⊙ 1[z > 0]", "dA = G, dB = G (summed over broadcast axes)",
-        "dA = G Bᵀ, dB = Aᵀ G"]
+    assert [r["rule"] for r in rows] == [  # each rule in the graph's own names; unnamed tensors keep the symbol
+        "dz = (softmax(z) - onehot(y)) / n", "dA = G, db2 = G (summed over broadcast axes)",
+        "dg = G W2ᵀ, dW2 = gᵀ G", "dh = G ⊙ 1[h > 0]", "dA = G, db1 = G (summed over broadcast axes)",
+        "dX = G W1ᵀ, dW1 = Xᵀ G"]
     position = {r["node"]: i for i, r in enumerate(rows)}
     for r in rows:  # reverse topological: a node's step comes before the steps of the nodes it was made from
         for item in r["inputs"]:
@@ -266,9 +331,12 @@ def test_trace_of_two_layer_network_lists_steps_in_reverse_topological_order_wit
     assert [[i["label"] for i in r["inputs"]] for r in rows] == [
         ["z"], ["matmul#2", "b2"], ["g", "W2"], ["h"], ["matmul#1", "b1"], ["X", "W1"]]
     assert rows[-1]["inputs"][0]["grad"] is None  # X is data: no gradient needed
-    assert rows[-1]["inputs"][1]["grad"] == glance(tensors["W1"].grad)
-    assert rows[1]["inputs"][1]["grad_shape"] == (3,) and rows[1]["inputs"][1]["grad"] == glance(tensors["b2"].grad)
-    assert rows[0]["grad"] == "1" and rows[0]["grad_shape"] == ()
+    np.testing.assert_array_equal(rows[-1]["inputs"][1]["grad"], tensors["W1"].grad)  # the arrays themselves
+    assert rows[1]["inputs"][1]["grad_shape"] == (3,)
+    np.testing.assert_array_equal(rows[1]["inputs"][1]["grad"], tensors["b2"].grad)
+    assert rows[0]["grad"] == 1 and rows[0]["grad_shape"] == ()
+    assert str(rows).startswith("step  1  loss = softmax_cross_entropy(z)    G = dL/dloss: scalar  1\n")
+    assert f"-> W1: (2, 5)  {glance(tensors['W1'].grad)}" in str(rows)  # the text view
 
 
 def test_trace_gradients_match_p_minus_onehot_over_n():
@@ -278,7 +346,7 @@ def test_trace_gradients_match_p_minus_onehot_over_n():
     p = np.exp(z - z.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     expected = (p - np.eye(3)[[0, 1, 2, 1]]) / 4
-    assert rows[0]["inputs"][0]["grad"] == glance(expected)
+    np.testing.assert_allclose(rows[0]["inputs"][0]["grad"], expected, rtol=1e-12)
 
 
 def test_backward_trace_true_prints_each_step(capsys):
@@ -287,7 +355,7 @@ def test_backward_trace_true_prints_each_step(capsys):
     printed = capsys.readouterr().out
     assert printed.count("step ") == 6
     assert "step  1  loss = softmax_cross_entropy(z)" in printed
-    assert "step  4  g = relu(h)" in printed and "rule: dz = G ⊙ 1[z > 0]" in printed
+    assert "step  4  g = relu(h)" in printed and "rule: dh = G ⊙ 1[h > 0]" in printed
     assert "-> X: no gradient needed" in printed
 
 
@@ -314,12 +382,12 @@ def test_draw_backward_steps_highlights_the_current_step(tmp_path):
     loss, _ = two_layer_network()
     paths = draw_backward_steps(loss, tmp_path, format="svg")
     texts = svg_texts(Path(paths[4]).read_text(encoding="utf-8"))
-    assert "step 4: g (relu: dz = G ⊙ 1[z > 0])" in texts
+    assert "backward step 4 of 6: g = relu(h);  dh = G ⊙ 1[h > 0]" in [t.replace("\xa0", " ") for t in texts]
     assert any(t.startswith("grad ") for t in texts)
     source = Path(paths[4]).read_text(encoding="utf-8")
     assert COLORS["current"] in source
     before = svg_texts(Path(paths[0]).read_text(encoding="utf-8"))
-    assert "before backward" in before and not any(t.startswith("grad ") for t in before)
+    assert any(t.startswith("before backward") for t in before) and not any(t.startswith("grad ") for t in before)
 
 
 def test_missing_dot_gives_a_clear_install_message(monkeypatch, tmp_path):
