@@ -652,3 +652,8 @@ def _common_layout(graphs, titles):
                 sizes[parts[1]] = (max(old[0], width), max(old[1], height))
     title_width = int(max(len(t) for t in titles) * 8.6) + 20  # points, at the title's 15 pt bold
     return _Layout(sizes, title_width)
+
+
+# ---------------------------------------------------------------- the explorer (its own module; needs no Graphviz)
+
+from .explorer import explore, to_html  # noqa: E402  (explorer.py uses the helpers above)
