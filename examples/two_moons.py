@@ -8,11 +8,11 @@ drawn side by side.
 Run: python examples/two_moons.py [out_dir]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
 from _plotting import decision_regions, plt, save
 from tinygrad_sm.data import load_dataset, split_and_scale
 from tinygrad_sm.models import SoftmaxRegression, TwoLayerNet
@@ -42,4 +42,4 @@ def main(out_dir="out/two_moons", n_samples=500, noise=0.2, epochs=100, hidden=1
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(_cli.parser(__doc__, "out/two_moons").parse_args().out_dir)

@@ -2,6 +2,7 @@
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,8 @@ from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backw
                              trace_backward)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot program: "
+                               "apt-get install graphviz (make graphviz does it as root), or brew install graphviz")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -272,6 +275,7 @@ def test_dot_of_ten_thousand_nodes_is_quick_and_needs_no_recursion():
     assert elapsed < 5.0  # generous: about 0.1 s on the 2-core CI machine
 
 
+@NEEDS_DOT
 def test_rendered_svg_holds_the_expected_labels(tmp_path):
     x = Tensor(np.array([[-1.0, 1.0]]), name="x")
     W = Tensor(np.array([[-2.5, 1.0, 1.0], [-1.0, 2.0, 0.0]]), requires_grad=True, name="W")
@@ -286,6 +290,7 @@ def test_rendered_svg_holds_the_expected_labels(tmp_path):
     assert "[-0.4078, 0.3592, 0.04861]]" in [t.strip() for t in texts]
 
 
+@NEEDS_DOT
 def test_png_render_and_jupyter_display(tmp_path):
     w = t64([1.0, 2.0], name="w")
     graph = draw_graph((w * w).sum())
@@ -369,6 +374,7 @@ def test_backward_trace_as_a_callable_keeps_rows_and_arrays():
     assert str(trace).startswith("step  1  loss = softmax_cross_entropy(z)")
 
 
+@NEEDS_DOT
 def test_draw_backward_steps_writes_one_valid_picture_per_step(tmp_path):
     loss, tensors = two_layer_network()
     paths = draw_backward_steps(loss, tmp_path / "steps", format="png")
@@ -378,6 +384,7 @@ def test_draw_backward_steps_writes_one_valid_picture_per_step(tmp_path):
     assert tensors["W1"].grad is not None  # backward really ran
 
 
+@NEEDS_DOT
 def test_draw_backward_steps_highlights_the_current_step(tmp_path):
     loss, _ = two_layer_network()
     paths = draw_backward_steps(loss, tmp_path, format="svg")
@@ -417,3 +424,63 @@ def test_importing_tinygrad_sm_loads_neither_graphviz_nor_matplotlib():
 def test_max_nodes_must_be_positive():
     with pytest.raises(ValueError, match="max_nodes must be at least 1"):
         draw_graph(t64([1.0]) * 2, max_nodes=0)
+
+
+def node_boxes(svg):
+    """{node id: its box's points} from a rendered SVG (Graphviz puts each node in <g id=...><title>id</title>)."""
+    root = ET.fromstring(svg)
+    boxes = {}
+    for group in root.iter(SVG_NS + "g"):
+        title = group.find(SVG_NS + "title")
+        shape = group.find(SVG_NS + "polygon")
+        shape = group.find(SVG_NS + "path") if shape is None else shape
+        if group.get("class") == "node" and title is not None and shape is not None:
+            boxes[title.text] = shape.get("points") or shape.get("d")
+    return boxes
+
+
+@NEEDS_DOT
+def test_backward_step_pictures_keep_one_size_and_every_node_in_place(tmp_path):
+    loss, _ = two_layer_network()
+    paths = draw_backward_steps(loss, tmp_path, format="svg")
+    svgs = [Path(p).read_text(encoding="utf-8") for p in paths]
+    sizes = {(ET.fromstring(s).get("width"), ET.fromstring(s).get("height")) for s in svgs}
+    assert len(sizes) == 1
+    first = node_boxes(svgs[0])
+    assert len(first) == 11 + 6  # X, W1, b1, W2, b2, matmul#1, h, g, matmul#2, z, loss and 6 ops: all drawn
+    for svg in svgs[1:]:
+        assert node_boxes(svg) == first
+    values = svg_texts(svgs[0])
+    assert any(t.startswith("value") for t in values)  # values as well as gradients
+
+
+@NEEDS_DOT
+def test_a_backward_step_says_how_many_paths_have_arrived(tmp_path):
+    s = t64(3.0, name="s")
+    total = s * 2.0 + s * 5.0
+    paths = draw_backward_steps(total, tmp_path, format="svg")
+    texts = [[t.replace("\xa0", " ").strip() for t in svg_texts(Path(p).read_text(encoding="utf-8"))] for p in paths]
+    assert "grad so far 5" in texts[2] and "(1 of 2 paths arrived)" in texts[2]
+    assert "grad 5 + 2 = 7" in texts[3]
+    np.testing.assert_allclose(s.grad, 7.0)
+
+
+def test_backward_steps_without_dot_write_the_dot_sources_and_say_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    loss, _ = two_layer_network()
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+        draw_backward_steps(loss, tmp_path / "steps")
+    sources = sorted((tmp_path / "steps").glob("step_*.gv"))
+    assert len(sources) == 7 and "backward step 6 of 6" in sources[-1].read_text(encoding="utf-8")
+
+
+def test_rule_names_follow_the_picture():
+    h = t64([1.0, -2.0], name="h")
+    g = h.relu()
+    assert rule_with_names(g, {id(h): "h"}) == "dh = G ⊙ 1[h > 0]"
+    assert rule_with_names(g, {}) == "dz = G ⊙ 1[z > 0]"  # an unnamed input keeps the rule's own symbol
+    probs = h.softmax()
+    assert rule_with_names(probs, {id(h): "z", id(probs): "ŷ"}) == ops.Softmax.rule
+    assert rule_with_names(probs, {id(h): "logits", id(probs): "p"}).startswith("dlogits = p ⊙ (G - Σ_j G_j p_j)")
+    W = t64(np.ones((2, 2)), name="W1")
+    assert rule_with_names(h @ W, {id(h): "h", id(W): "W1"}) == "dh = G W1ᵀ, dW1 = hᵀ G"

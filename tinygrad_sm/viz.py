@@ -599,7 +599,8 @@ def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=
     gradient; every tensor shows its value and the gradient it has accumulated so far (a tensor
     reached along two paths says how many have arrived). Every picture has the same size and
     the same node placement, so flipping through them the graph stands still. Leaf .grad fills
-    in as with a plain backward.
+    in as with a plain backward. Without Graphviz's ``dot`` it writes each step's DOT source
+    (``step_00.gv``, ...) and raises GraphvizNotFound.
     """
     trace = BackwardTrace(params=params, keep_arrays=True)
     loss.backward(trace=trace, retain_graph=retain_graph)
@@ -622,9 +623,14 @@ def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=
             titles.append(f"before backward: every value computed, no gradient yet ({len(trace.steps)} steps follow)")
         frames.append(_snapshot(frame))
     graphs = [_build_graph(loss, title=title, frame=f, **options) for f, title in zip(frames, titles)]
-    layout = _common_layout(graphs, titles)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        layout = _common_layout(graphs, titles)
+    except GraphvizNotFound:  # no pictures without dot, but the DOT text of every step is still useful
+        for k, graph in enumerate(graphs):
+            graph.save(folder / f"step_{k:02d}.gv")
+        raise
     paths = []
     for k, (f, title) in enumerate(zip(frames, titles)):
         graph = _build_graph(loss, title=title, frame=f, layout=layout, **options)
@@ -650,7 +656,7 @@ def _common_layout(graphs, titles):
                 width, height = float(parts[4]), float(parts[5])
                 old = sizes.get(parts[1], (0.0, 0.0))
                 sizes[parts[1]] = (max(old[0], width), max(old[1], height))
-    title_width = int(max(len(t) for t in titles) * 8.6) + 20  # points, at the title's 15 pt bold
+    title_width = int(max(len(t) for t in titles) * 9.5) + 30  # points, at the title's 15 pt bold
     return _Layout(sizes, title_width)
 
 
