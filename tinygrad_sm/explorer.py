@@ -59,6 +59,9 @@ class Explorer:
         Path(path).write_text(self.html, encoding="utf-8")
         return str(path)
 
+    def __repr__(self):
+        return f"Explorer(html of {len(self.html)} characters; shown inline in Jupyter)"
+
 
 def explore(root, *, height=640, **options):
     """The explorer of ``root`` as an object that Jupyter shows inline (options as for ``to_html``)."""
