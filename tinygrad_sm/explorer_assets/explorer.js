@@ -112,7 +112,8 @@
       op.inputs.forEach(function (input, k) {
         if (!op.symbols[k]) return;
         const b = L.nodes["op" + op.tensor], a = L.nodes["t" + input];
-        const label = el("text", { x: (a.x + 3 * b.x) / 4 + 6, y: b.y - b.h / 2 - 6, "class": "edge-label" }, canvas);
+        const label = el("text", { x: (a.x + b.x) / 2 + 8, y: (a.y + a.h / 2 + b.y - b.h / 2) / 2 + 4,
+          "class": "edge-label" }, canvas);
         label.textContent = op.symbols[k];
       });
     });
