@@ -15,7 +15,7 @@ import numpy as np
 import _cli
 from tinygrad_sm import Tensor
 
-NOTE_000 = "000_b25ad37945746a9f.txt"
+NOTE_000 = "000_b25ad37945746a9f.txt"  # the notes' file names; TOPICS says what each is about
 NOTE_001 = "001_b606231dbf973e55.txt"
 NOTE_002 = "002_745dccf58f32441b.txt"
 NOTE_003 = "003_c7770d845551d3f5.txt"
