@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,14 @@ def test_demo_without_graphviz_writes_sources_and_explorers_and_names_what_it_co
         assert f"{out / picture}\n" in printed
     assert "sudo apt-get install graphviz" in printed
     assert not list(out.rglob("*.svg"))
+
+
+def test_a_wheel_carries_the_explorers_script_and_style(tmp_path):
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                            str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert "License" not in built.stderr and "is absent from the `packages`" not in built.stderr
+    (wheel,) = tmp_path.glob("tinygrad_sm-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"tinygrad_sm/explorer_assets/explorer.js", "tinygrad_sm/explorer_assets/explorer.css",
+            "tinygrad_sm/explorer.py"} <= set(names)
