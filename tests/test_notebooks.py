@@ -30,8 +30,11 @@ def text_outputs(notebook):
             continue
         texts = []
         for output in cell.outputs:
-            if output.output_type == "stream":
-                texts.append((output.name, output.text))
+            if output.output_type == "stream":  # one print may arrive in pieces: join what arrives in a row
+                if texts and texts[-1][0] == output.name:
+                    texts[-1] = (output.name, texts[-1][1] + output.text)
+                else:
+                    texts.append((output.name, output.text))
             elif output.output_type == "error":
                 texts.append(("error", f"{output.ename}: {output.evalue}"))
             elif not any(kind in output.data for kind in RICH):
