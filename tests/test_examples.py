@@ -172,3 +172,21 @@ def test_an_example_runs_as_a_script_from_the_repository_root(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "Picture:" in completed.stdout
     assert (tmp_path / "decision_regions.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_mnist_offline_says_so_in_one_line_without_retries(monkeypatch, tmp_path, recwarn):
+    from urllib.error import URLError
+
+    calls = []
+
+    def offline(*args, **kwargs):
+        calls.append(kwargs.get("n_retries"))
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(mnist_softmax, "mnist_cache_path", lambda: tmp_path / "nothing" / "mnist_784.npz")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", offline)
+    X, y, side, description = mnist_softmax.load_images("auto", download=True)
+    assert side == 8 and calls == [0]  # one attempt: no retry, no waiting
+    assert description == ("scikit-learn's bundled 8×8 digits (MNIST is not cached and could not be "
+                           "downloaded: URLError)")
+    assert "\n" not in description and len(recwarn) == 0

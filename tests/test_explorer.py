@@ -131,3 +131,12 @@ def test_a_name_that_looks_like_html_is_escaped():
     a = Tensor(np.ones(2), requires_grad=True, name="</script><b>")
     page = to_html((a * a).sum())
     assert page.count("</script>") == 2  # the data block's and the program's own: the name cannot close either
+
+
+def test_each_module_imports_first_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    for code in ("import tinygrad_sm.explorer", "from tinygrad_sm.viz import to_html, explore"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

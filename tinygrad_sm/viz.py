@@ -1,10 +1,13 @@
-"""Pictures of the graph, and a step-by-step trace of the backward pass.
+"""Pictures of the graph, a step-by-step trace of the backward pass, and the explorer page.
 
-``draw_graph(loss)`` draws every tensor the loss depends on (its name, shape, dtype and a
-glance at its value and gradient) and every op (its name and the backward rule it applies,
-written as in the notes, e.g. ``matmul: dA = G Bᵀ, dB = Aᵀ G``). ``trace_backward(loss)`` runs
-the backward pass and lists each step: the node, its rule, and the gradient handed to each
-input. ``draw_backward_steps(loss, folder)`` writes one picture per step.
+``draw_graph(loss)`` draws every tensor the loss depends on (its name, shape, dtype, its value
+and its gradient: in full up to 6 × 6, else first entries, norm, min and max) and every op (its
+name and the backward rule it applies, written with the picture's own names, e.g. ``matmul:
+dX = G Wᵀ, dW = Xᵀ G``); a gradient that arrives along two paths shows both and their sum.
+``trace_backward(loss)`` runs the backward pass and returns each step (the node, its rule, the
+gradient arrays handed to each input); ``print`` shows them as text. ``draw_backward_steps(loss,
+folder)`` writes one picture per step, all laid out alike. ``to_html(loss)`` / ``explore(loss)``
+make the explorer page (``explorer.py``), which needs no Graphviz.
 
 Only this module imports ``graphviz``; ``import tinygrad_sm`` does not. Drawing builds the DOT
 text in Python (no ``dot`` program needed); rendering to SVG / PNG / PDF needs Graphviz's
@@ -662,4 +665,13 @@ def _common_layout(graphs, titles):
 
 # ---------------------------------------------------------------- the explorer (its own module; needs no Graphviz)
 
-from .explorer import explore, to_html  # noqa: E402  (explorer.py uses the helpers above)
+def to_html(root, path=None, **options):
+    """The explorer page of ``root``'s graph (see ``tinygrad_sm.explorer.to_html``); needs no Graphviz."""
+    from . import explorer  # explorer.py imports this module's helpers, so it is loaded on first use
+    return explorer.to_html(root, path, **options)
+
+
+def explore(root, **options):
+    """The explorer of ``root`` shown inline in Jupyter (see ``tinygrad_sm.explorer.explore``)."""
+    from . import explorer
+    return explorer.explore(root, **options)

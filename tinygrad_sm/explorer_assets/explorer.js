@@ -13,7 +13,7 @@
   const last = data.steps.length - 1;
   const opOf = {};  // tensor index -> op entry that made it
   data.ops.forEach(function (op) { opOf[op.tensor] = op; });
-  let current = 0, selected = null;
+  let current = 0, selected = null, followStep = false;
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
@@ -195,6 +195,10 @@
       }
     }
     if (step.phase === "seed") nodeGroups["t" + step.node].classList.add("fresh");
+    if (step.node !== undefined && followStep) {  // keep the op of this step in view in a tall graph
+      const key = (step.phase === "seed" ? "t" : "op") + step.node;
+      nodeGroups[key].scrollIntoView({ block: "center", inline: "center" });
+    }
     if (selected !== null) nodeGroups["t" + selected].classList.add("selected");
     stepPanel.innerHTML = describeStep(step);
     showDetails();
@@ -265,7 +269,9 @@
 
   function go(step) {
     current = Math.max(0, Math.min(last, step));
+    followStep = true;
     render();
+    followStep = false;
   }
 
   draw();
