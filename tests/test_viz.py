@@ -158,7 +158,7 @@ def test_tensor_node_shows_name_shape_dtype_value_and_grad():
     x = Tensor(np.array([[1.0, -2.0]], dtype=np.float32), name="x")
     W = Tensor(np.array([[1.0, 0.0, 2.0], [0.5, 1.0, -1.0]], dtype=np.float32), requires_grad=True, name="W")
     loss = (x @ W).softmax_cross_entropy(np.array([1]))
-    loss.backward()
+    loss.backward(retain_graph=True)  # keep the graph to draw it
     labels, attributes, _ = parse_dot(to_dot(loss))
     w_node = next(node for node, text in labels.items() if text.startswith("W\n"))
     assert labels[w_node].split("\n")[:4] == ["W", "(2, 3) float32", "value [[1, 0, 2]", "       [0.5, 1, -1]]"]
@@ -172,11 +172,11 @@ def test_tensor_node_shows_name_shape_dtype_value_and_grad():
 def test_show_values_and_show_grads_switch_the_lines_off():
     w = t64([1.0, 2.0], name="w")
     loss = (w * w).sum()
-    loss.backward()
+    loss.backward(retain_graph=True)
     labels, _, _ = parse_dot(to_dot(loss, show_values=False, show_grads=False))
     assert not any("value" in text or "grad" in text for text in labels.values())
     labels, _, _ = parse_dot(to_dot(loss))
-    assert any(text.endswith("grad [2, 4]") for text in labels.values())
+    assert any(text.endswith("grad [2, 4]\n= [1, 2] + [1, 2]") for text in labels.values())  # w is A and B of mul
 
 
 def test_names_come_from_params_then_tensor_name_then_op_numbering():
@@ -226,7 +226,8 @@ def test_a_gradient_arriving_along_two_paths_shows_its_contributions_and_their_s
     assert labels["t0"].endswith("grad 5 + 2 = 7")  # in the order they arrive: the newest op's backward runs first
     u = t64(3.0, name="u")
     doubled = u * 2.0 + u * 5.0
-    doubled.backward()  # the graph is freed: the sum alone, never a guess at its parts
+    retain_grads(doubled)  # keeps the picture's shape, while backward frees what the ops saved
+    doubled.backward()  # the saved arrays are freed: the sum alone, never a guess at its parts
     labels, _, _ = parse_dot(to_dot(doubled))
     assert labels["t0"].endswith("grad 7")
 
@@ -280,7 +281,7 @@ def test_rendered_svg_holds_the_expected_labels(tmp_path):
     x = Tensor(np.array([[-1.0, 1.0]]), name="x")
     W = Tensor(np.array([[-2.5, 1.0, 1.0], [-1.0, 2.0, 0.0]]), requires_grad=True, name="W")
     loss = (x @ W).softmax_cross_entropy(np.array([0]))
-    loss.backward()
+    loss.backward(retain_graph=True)
     path = draw_graph(loss, title="illustration").render(tmp_path / "graph", format="svg", cleanup=True)
     texts = svg_texts(Path(path).read_text(encoding="utf-8"))
     for expected in ["illustration", "W", "x", "matmul", "dx = G Wᵀ, dW = xᵀ G", "softmax_cross_entropy",
