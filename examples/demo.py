@@ -68,11 +68,14 @@ def main(out_dir="out/demo", epochs=5, n_train=None):
     pictures = illustration["pictures"] + digits["pictures"] + step_pictures
     explorers = [out / "softmax_illustration" / "explorer.html", out / "two_layer_step" / "explorer.html"]
     print(f"\nDone. {len(pictures)} pictures and {len(explorers)} explorer pages under {out}/:")
-    print(f"  {explorers[0]}   step through the notes' example in a browser (← →)")
-    print(f"  {explorers[1]}   step through one training step of the two-layer net")
-    print(f"  {out / 'softmax_illustration'}/graph.svg and backward_steps/   the notes' example, step by step")
-    print(f"  {out / 'mnist_softmax'}/curves.png and templates.png          loss, accuracy, the learned W")
-    print(f"  {out / 'two_layer_step'}/graph.svg                              one SGD step with every gradient")
+    listing = [(explorers[0], "step through the notes' example in a browser (← →)"),
+               (explorers[1], "step through one training step of the two-layer net"),
+               (out / "softmax_illustration" / "graph.svg", "the notes' example (backward_steps/: step by step)"),
+               (out / "mnist_softmax" / "templates.png", "the learned W as images (curves.png: loss, accuracy)"),
+               (out / "two_layer_step" / "graph.svg", "one SGD step with every value and gradient")]
+    width = max(len(str(path)) for path, _ in listing)
+    for path, what in listing:
+        print(f"  {str(path):<{width}}  {what}")
     print("More: python examples/graph_gallery.py, two_moons.py, perceptron.py, iris.py, closed_forms.py;\n"
           "      the notebooks in examples/notebooks/ (one per note)")
     report_not_rendered()
