@@ -198,10 +198,16 @@ def _layout(order, index, tensors, ops):
         op_layer = max((layer.get(f"t{index[id(p)]}", 0) for p in t.op.parents), default=0) + 1
         layer[f"op{index[id(t)]}"] = op_layer
         layer[f"t{index[id(t)]}"] = op_layer + 1
+    first_use = {}
+    for t in order:
+        if t.op is not None:
+            for p in t.op.parents:
+                key = f"t{index[id(p)]}"
+                first_use[key] = min(first_use.get(key, 10 ** 9), layer[f"op{index[id(t)]}"])
     for t in order:
         if t.op is None:
-            users = [layer[f"op{index[id(u)]}"] for u in order if u.op is not None and any(p is t for p in u.op.parents)]
-            layer[f"t{index[id(t)]}"] = min(users) - 1 if users else 0
+            key = f"t{index[id(t)]}"
+            layer[key] = first_use[key] - 1 if key in first_use else 0
     edges = [(f"t{i}", f"op{op['tensor']}") for op in ops for i in op["inputs"]] + \
         [(f"op{op['tensor']}", f"t{op['tensor']}") for op in ops]
     rows = {}
