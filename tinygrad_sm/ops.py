@@ -5,9 +5,7 @@ backward needs on ``self``; ``backward(g)`` takes the gradient ``g = dL/d(out)``
 one gradient per input (``None`` for an input that does not need one). ``rule`` states the
 backward in the notes' notation; the graph pictures and the backward trace print it.
 
-Notation: G is the incoming gradient dL/d(out); ``symbols`` names the inputs (A, B by default,
-z for a one-input elementwise op), ``out_symbol`` the output (ŷ for softmax, as in note 001), and
-y is always a label. The pictures write the tensors' own names in their place. ``unbroadcast``
+Notation: G is the incoming gradient dL/d(out); A, B are the inputs; ``unbroadcast``
 sums a gradient back to its input's shape wherever numpy broadcast that input.
 """
 
