@@ -84,13 +84,13 @@ def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
     made_at = {}
     for tensor in forward:
         made_at[index[id(tensor)]] = len(steps)
-        steps.append(_forward_step(tensor, index, labels, names, len(forward)))
+        steps.append(_forward_step(tensor, index, labels, len(forward)))
     arrivals = {}
     if walk.steps:
         steps.append({"phase": "seed", "title": f"Backward: start from dL/d{labels[id(root)]} = "
                                                 f"{glance(walk.grads[id(root)])}", "node": index[id(root)]})
         arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
-        _backward_steps(walk, index, labels, names, steps, arrivals, full, order)
+        _backward_steps(walk, index, labels, names, steps, arrivals, full)
     tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
     ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": rule_with_names(t, names),
             "inputs": [index[id(p)] for p in t.op.parents],
@@ -110,14 +110,20 @@ def _forward_steps(order):
     return made
 
 
-def _forward_step(tensor, index, labels, names, count):
+def _forward_step(tensor, index, labels, count):
+    """The step at which ``tensor``'s op runs forward and its value appears."""
     inputs = ", ".join(labels[id(p)] for p in tensor.op.parents)
     return {"phase": "forward", "node": index[id(tensor)],
             "title": f"{labels[id(tensor)]} = {tensor.op.name}({inputs})",
             "count": count}
 
 
-def _backward_steps(walk, index, labels, names, steps, arrivals, full, order):
+def _backward_steps(walk, index, labels, names, steps, arrivals, full):
+    """One step per op of the replayed backward pass; each gradient handed on is an arrival at its input.
+
+    An arrival keeps the part that came and the running sum (added in the engine's order, so the
+    last sum is exactly the engine's .grad).
+    """
     running = {}
     for k, (node, g, input_grads) in enumerate(walk.steps, 1):
         step_index = len(steps)
