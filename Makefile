@@ -1,11 +1,14 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-# Each creates .venv, installs the project into it, and installs the system Graphviz where it can.
+# Each creates .venv and installs the project into it. Then, best effort (each step that cannot be
+# done prints one line saying what was skipped and how to install it, and the command goes on):
+# the system Graphviz (both), and for `make test` Debian's chromium + chromium-driver (the explorer's
+# browser tests) and torch==2.13.0 in the venv (the PyTorch cross-check tests).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench graphviz clean
+.PHONY: demo test bench graphviz browser torch notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +19,21 @@ $(STAMP): pyproject.toml
 graphviz:
 	@bash scripts/install_graphviz.sh
 
+browser:
+	@bash scripts/install_browser.sh
+
+torch: $(STAMP)
+	@bash scripts/install_torch.sh $(PY)
+
 demo: $(STAMP) graphviz
 	$(PY) examples/demo.py
 
-test: $(STAMP) graphviz
+test: $(STAMP) graphviz browser torch
 	$(PY) -m pytest -q
+
+# Re-run every notebook under examples/notebooks/ and store its outputs (tests/test_notebooks.py checks them).
+notebooks: $(STAMP)
+	$(PY) scripts/make_notebooks.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -2,22 +2,25 @@
 
 For each formula: the engine runs the forward and backward on random data (float64), the
 formula is written out in numpy exactly as the note states it, and the table shows the
-largest absolute difference. A bar chart of those differences goes to the output folder.
+largest absolute difference. The same table goes to the output folder as closed_forms.png
+and closed_forms.md: formula, the engine's numbers, the closed form's, and their difference.
 
 Run: python examples/closed_forms.py [out_dir]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
 from tinygrad_sm import Tensor
 
-NOTE_000 = "000_b25ad37945746a9f.txt"
+NOTE_000 = "000_b25ad37945746a9f.txt"  # the notes' file names; TOPICS says what each is about
 NOTE_001 = "001_b606231dbf973e55.txt"
 NOTE_002 = "002_745dccf58f32441b.txt"
 NOTE_003 = "003_c7770d845551d3f5.txt"
+TOPICS = {NOTE_000: "000, multiclass logistic", NOTE_001: "001, softmax regression",
+          NOTE_002: "002, softmax Jacobian", NOTE_003: "003, perceptron, two-layer"}
 
 
 def param(array):
@@ -178,27 +181,57 @@ def run_checks(seed=0):
     return rows
 
 
-def plot_differences(rows, path):
+def table_rows(rows):
+    """The table a learner reads: note, formula, a few entries of each side, and the largest difference."""
+    table = []
+    for r in rows:
+        largest = np.argsort(-np.abs(np.ravel(r["expected"])), kind="stable")[:3]  # the entries that say most
+        table.append([TOPICS[r["note"]], r["formula"], _entries(r["engine"], largest), _entries(r["expected"], largest),
+                      f"{r['max_diff']:.1e}" if r["max_diff"] else "0 (identical)"])
+    return table
+
+
+def _entries(array, picked):
+    flat = np.ravel(array)
+    return ", ".join(f"{flat[i]:+.4f}" for i in picked) + f"  (3 largest of {flat.size})"
+
+
+HEADER = ["note", "formula (as the note writes it)", "engine", "closed form", "largest |difference|"]
+
+
+def write_markdown(rows, path):
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table_rows(rows)]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def plot_table(rows, path):
+    """The table as a picture (plain text cells: nothing for matplotlib to read as TeX)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    labels = [f"{r['note'][:3]}: {r['formula'][:44]}" for r in rows]
-    floor = 1e-20
-    ax.barh(labels, [max(r["max_diff"], floor) for r in rows], color="#4c72b0")
-    for i, r in enumerate(rows):
-        if r["max_diff"] == 0:
-            ax.text(2 * floor, i, "exactly equal", va="center", fontsize=8, color="#333333")
-    ax.set_xscale("log")
-    ax.set_xlim(floor, 1e-6)
-    ax.invert_yaxis()
-    ax.set_xlabel("largest |engine - formula| in float64 (log scale)")
-    ax.set_title("The engine's gradients against the notes' closed forms")
+    cells = table_rows(rows)
+    fig, ax = plt.subplots(figsize=(18, 0.36 * (len(cells) + 2)))
+    ax.axis("off")
+    table = ax.table(cellText=cells, colLabels=HEADER, loc="center", cellLoc="left",
+                     colWidths=[0.14, 0.3, 0.22, 0.22, 0.1])
+    table.auto_set_font_size(False)
+    table.set_fontsize(10)
+    table.scale(1, 1.5)
+    for (row, column), cell in table.get_celld().items():
+        cell.get_text().set_usetex(False)
+        if row == 0:
+            cell.set_facecolor("#e8eef7")
+            cell.get_text().set_weight("bold")
+        elif column == 4:
+            cell.get_text().set_color("#2d7d2d")
+    ax.set_title("Each closed-form gradient of the notes against the engine's (float64, random data)", fontsize=13)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return path
+    return str(path)
 
 
 def main(out_dir="out/closed_forms", seed=0):
@@ -210,16 +243,17 @@ def main(out_dir="out/closed_forms", seed=0):
     for r in rows:
         print(f"  {r['note']:<26} {r['formula']:<52} {r['max_diff']:.1e}")
         print(f"  {'':<26}   engine  {_short(r['engine'])}\n  {'':<26}   formula {_short(r['expected'])}")
-    path = plot_differences(rows, out / "differences.png")
-    print(f"\nPicture: {path} (largest difference per formula, log scale)")
-    return {"rows": rows, "pictures": [str(path)]}
+    picture = plot_table(rows, out / "closed_forms.png")
+    table = write_markdown(rows, out / "closed_forms.md")
+    print(f"\nTable: {picture} and {table} (formula, engine, closed form, difference)")
+    return {"rows": rows, "pictures": [picture], "table": table}
 
 
 def _short(array, count=4):
     flat = np.ravel(array)
-    text = ", ".join(f"{v:+.4f}" for v in flat[:count])
+    text = ", ".join(f"{v:+.4f}".replace("-0.0000", "+0.0000") for v in flat[:count])
     return f"[{text}{', ...' if flat.size > count else ''}] ({flat.size} numbers)"
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(_cli.parser(__doc__, "out/closed_forms").parse_args().out_dir)

@@ -5,16 +5,18 @@
 3. Softmax regression on a batch of four examples: logits = X W + b, the fused cross-entropy.
 4. A two-layer relu network (the notes' h = W1 x + b1, z = W2 g(h) + b2) with the cross-entropy.
 
-Every intermediate keeps its gradient (viz.retain_grads) so the pictures show them all.
+Every intermediate keeps its gradient (viz.retain_grads) and the graph is kept after backward
+(retain_graph=True), so the pictures show every gradient, and the diamond its two paths: 4 + 4 = 8.
 
 Run: python examples/graph_gallery.py [out_dir]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
+from _pictures import render, report_not_rendered
 from tinygrad_sm import Tensor
 from tinygrad_sm.viz import draw_graph, retain_grads
 
@@ -78,9 +80,8 @@ def main(out_dir="out/graph_gallery", formats=("svg", "png")):
     pictures, roots = [], {}
     for name, title, build in GALLERY:
         root = retain_grads(build())
-        root.backward()
-        graph = draw_graph(root, title=title)
-        pictures.extend(graph.render(out / name, format=fmt, cleanup=True) for fmt in formats)
+        root.backward(retain_graph=True)
+        pictures.extend(render(draw_graph(root, title=title), out / name, formats))
         roots[name] = root
         print(f"{title}\n  value {root.item():.4f}; drawn to {out / name}.{formats[0]}")
     print(f"\nPictures in {out}/: blue boxes are weights (leaves that require grad), dashed grey boxes constants,\n"
@@ -90,4 +91,5 @@ def main(out_dir="out/graph_gallery", formats=("svg", "png")):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(_cli.parser(__doc__, "out/graph_gallery").parse_args().out_dir)
+    report_not_rendered()

@@ -7,12 +7,12 @@ three convex pieces of the plane meeting along straight lines, one per pair of c
 Run: python examples/iris.py [out_dir]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_iris
 
+import _cli
 from _plotting import class_colors, decision_regions, plt, save
 from tinygrad_sm.data import split_and_scale
 from tinygrad_sm.models import SoftmaxRegression
@@ -49,4 +49,4 @@ def main(out_dir="out/iris", epochs=30, seed=0):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(_cli.parser(__doc__, "out/iris").parse_args().out_dir)

@@ -1,4 +1,4 @@
-"""The softmax regression demo of 001_b606231dbf973e55.txt: handwritten digits, 10 classes.
+"""The softmax regression demo of note 001 (softmax regression, 001_b606231dbf973e55.txt): digits.
 
 Full MNIST (60,000 training and 10,000 test images of 28×28 pixels) comes through
 scikit-learn's ``fetch_openml("mnist_784")`` when it is reachable or cached; otherwise the
@@ -7,16 +7,16 @@ bundled 8×8 digits (1,797 images) stand in, and the script says so. The model i
 Pictures: the loss and accuracy per epoch, and the learned weight rows w_k drawn as K images,
 the "templates" each class score compares an image against.
 
-Run: python examples/mnist_softmax.py [out_dir]    (add --digits to skip MNIST)
+Run: python examples/mnist_softmax.py [out_dir] [--digits] [--epochs N] [--n-train N]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import get_data_home, load_digits
 from sklearn.model_selection import train_test_split
 
+import _cli
 from tinygrad_sm import data
 from tinygrad_sm.models import SoftmaxRegression
 
@@ -45,7 +45,7 @@ def load_images(source="auto", download=True):
             except Exception as error:
                 if source == "mnist":
                     raise
-                reason = f"could not fetch MNIST ({type(error).__name__}: {error})"
+                reason = f"MNIST is not cached and could not be downloaded: {type(error).__name__}"
             else:
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 np.savez_compressed(cache, X=X.astype(np.uint8), y=y.astype(np.int64))
@@ -99,20 +99,32 @@ def plot_curves(history, test_accuracy, path):
 
 
 def plot_templates(coef, side, classes, path):
-    """Row k of coef_ (the weight vector w_k) as a side × side image: red pixels raise class k's score."""
+    """Row k of coef_ (the weight vector w_k) as a side × side image, two rows of five, with a colour scale.
+
+    Red pixels raise class k's score z_k = w_kᵀx + b_k, blue pixels lower it; one symmetric scale
+    for all ten, so the templates compare.
+    """
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(classes), figsize=(1.3 * len(classes), 1.7))
+    columns = 5
+    rows = -(-len(classes) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.1 * columns + 1.2, 2.3 * rows + 0.5), squeeze=False)
     limit = np.abs(coef).max()
-    for ax, row, label in zip(axes, coef, classes):
-        ax.imshow(row.reshape(side, side), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"w_{label}", fontsize=10)
+    for ax, row, label in zip(axes.flat, coef, classes):
+        image = ax.imshow(row.reshape(side, side), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_title(f"w_{label} (class {label})", fontsize=12)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(classes):]:
         ax.axis("off")
-    fig.suptitle("learned weight rows as images (red: evidence for the class, blue: against)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.suptitle("learned weight rows w_k as images: red pixels raise the score of class k, blue lower it",
+                 fontsize=12)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    bar = fig.add_axes((0.91, 0.12, 0.018, 0.72))
+    fig.colorbar(image, cax=bar).set_label("weight", fontsize=11)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
@@ -140,5 +152,10 @@ def main(out_dir="out/mnist_softmax", source="auto", download=True, epochs=10, l
 
 
 if __name__ == "__main__":
-    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-    main(*arguments[:1], source="digits" if "--digits" in sys.argv else "auto")
+    arguments = _cli.parser(__doc__, "out/mnist_softmax")
+    arguments.add_argument("--digits", action="store_true", help="use the bundled 8×8 digits, not MNIST")
+    arguments.add_argument("--epochs", type=int, default=10, help="passes over the training set (default 10)")
+    arguments.add_argument("--n-train", type=int, default=None, help="train on this many images (default: all)")
+    options = arguments.parse_args()
+    main(options.out_dir, source="digits" if options.digits else "auto", epochs=options.epochs,
+         n_train=options.n_train)

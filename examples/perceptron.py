@@ -1,4 +1,4 @@
-"""The perceptron of 003_c7770d845551d3f5.txt, in two parts.
+"""The perceptron of note 003 (perceptron, SGD, two-layer nets; 003_c7770d845551d3f5.txt), in two parts.
 
 1. The multiclass perceptron on the bundled digits, plain against averaged. The notes say the
    multiclass perceptron "suffers from instability": the plain rule's held-out accuracy jumps
@@ -12,11 +12,11 @@
 Run: python examples/perceptron.py [out_dir]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
 from _plotting import plt, save
 from tinygrad_sm import Tensor, nn, optim
 from tinygrad_sm.data import load_dataset, split_and_scale
@@ -112,4 +112,4 @@ def main(out_dir="out/perceptron", epochs=15, steps=100, seed=0):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(_cli.parser(__doc__, "out/perceptron").parse_args().out_dir)

@@ -1,21 +1,24 @@
-"""The worked softmax example of 001_b606231dbf973e55.txt ("Illustration"), computed by the engine.
+"""The worked example ("Illustration") of note 001 (softmax regression, 001_b606231dbf973e55.txt), by the engine.
 
 x = [-1, 1] and three weight vectors w(1) = [-2.5, -1], w(2) = [1, 2], w(3) = [1, 0], the
 columns of W, give z = Wᵀx = [1.5, 1, -1] and ŷ = softmax(z) ≈ [.592, .359, .049]. For each
 possible label the engine's gradient of the cross-entropy is ŷ - onehot(y) with respect to z
-(002_745dccf58f32441b.txt) and x (ŷ - onehot(y))ᵀ with respect to W (001: ∇_{w_k} = x(ŷ_k - y_k)).
-Writes the graph (values and gradients) and one picture per backward step.
+(note 002, softmax Jacobian: 002_745dccf58f32441b.txt) and x (ŷ - onehot(y))ᵀ with respect to W
+(note 001: ∇_{w_k} = x(ŷ_k - y_k)).
+Writes the graph (values and gradients), one picture per backward step, and the explorer
+(explorer.html: step through both passes in a browser).
 
-Run: python examples/softmax_illustration.py [out_dir]
+Run: python examples/softmax_illustration.py [out_dir] [--no-steps]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
+from _pictures import NOT_RENDERED, render, report_not_rendered
 from tinygrad_sm import Tensor
-from tinygrad_sm.viz import draw_backward_steps, draw_graph, retain_grads, trace_backward
+from tinygrad_sm.viz import GraphvizNotFound, draw_backward_steps, draw_graph, retain_grads, to_html, trace_backward
 
 X_NOTES = [-1.0, 1.0]
 W_NOTES = [[-2.5, 1.0, 1.0],   # row 1 of W: first entries of w(1), w(2), w(3)
@@ -53,7 +56,7 @@ def main(out_dir="out/softmax_illustration", steps=True):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     x, W, z, probs, loss = forward(label=0)
-    print("Softmax illustration of 001_b606231dbf973e55.txt: x = [-1, 1], W = [w(1) w(2) w(3)]")
+    print("Softmax illustration of note 001 (softmax regression): x = [-1, 1], W = [w(1) w(2) w(3)]")
     print(f"  z = Wᵀx         = [{', '.join(f'{v:g}' for v in z.data)}]   (notes: [1.5, 1, -1])")
     print(f"  ŷ = softmax(z)  = [{', '.join(f'{v:.3f}' for v in probs.data)}]   (notes: [.592, .359, .049])")
     print("  The class with the highest probability is class 1 of the notes (index 0 here).")
@@ -69,19 +72,27 @@ def main(out_dir="out/softmax_illustration", steps=True):
 
     print("\nThe backward pass for y = 0, step by step (each op applies its rule from the notes):")
     x, W, z, probs, loss = forward(label=0)
+    explorer = to_html(loss, out / "explorer.html", title="note 001 (softmax regression): the illustration, y = 0")
     retain_grads(loss)
     trace_backward(loss, echo=True, retain_graph=True)
-    pictures = []
-    graph = draw_graph(loss, rankdir="TB", title="001 illustration: loss = -log softmax(Wᵀx)_y, y = 0")
-    for fmt in ("svg", "png"):
-        pictures.append(graph.render(out / "graph", format=fmt, cleanup=True))
+    graph = draw_graph(loss, title="001 illustration: loss = -log softmax(Wᵀx)_y, y = 0")
+    pictures = render(graph, out / "graph")
     if steps:
         x, W, z, probs, loss = forward(label=0)
-        pictures.extend(draw_backward_steps(loss, out / "backward_steps", rankdir="TB"))
+        try:
+            pictures.extend(draw_backward_steps(loss, out / "backward_steps"))
+        except GraphvizNotFound:
+            NOT_RENDERED.append(f"{out / 'backward_steps'}/step_*.png")
     print(f"\nPictures: {out / 'graph.svg'} (the graph with values and gradients)"
           + (f" and {out / 'backward_steps'}/step_*.png (one per backward step)" if steps else ""))
-    return {"z": z.data, "probs": probs.data, "results": results, "pictures": pictures}
+    print(f"Explorer: {out / 'explorer.html'} (open it in a browser; step with ← and →)")
+    return {"z": z.data, "probs": probs.data, "results": results, "pictures": pictures,
+            "explorer": str(out / "explorer.html"), "explorer_html": explorer}
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    arguments = _cli.parser(__doc__, "out/softmax_illustration")
+    arguments.add_argument("--no-steps", action="store_true", help="skip the one-picture-per-backward-step frames")
+    options = arguments.parse_args()
+    main(options.out_dir, steps=not options.no_steps)
+    report_not_rendered()

@@ -1,4 +1,4 @@
-"""The notes' breakout on the two-moons data (003_c7770d845551d3f5.txt): a line against a two-layer net.
+"""Note 003's breakout on two moons (perceptron and two-layer nets, 003_c7770d845551d3f5.txt): line vs net.
 
 Softmax regression can only draw a straight boundary between the moons; the two-layer relu
 network of the notes with m = 10 hidden units bends it around them. Both are trained through
@@ -8,11 +8,11 @@ drawn side by side.
 Run: python examples/two_moons.py [out_dir]
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import _cli
 from _plotting import decision_regions, plt, save
 from tinygrad_sm.data import load_dataset, split_and_scale
 from tinygrad_sm.models import SoftmaxRegression, TwoLayerNet
@@ -42,4 +42,4 @@ def main(out_dir="out/two_moons", n_samples=500, noise=0.2, epochs=100, hidden=1
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(_cli.parser(__doc__, "out/two_moons").parse_args().out_dir)

@@ -1,5 +1,6 @@
 """Every example runs on a small size, prints what it shows, and leaves valid pictures behind."""
 
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -22,6 +23,8 @@ import softmax_illustration  # noqa: E402
 import two_moons  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot program: "
+                               "apt-get install graphviz (make graphviz does it as root), or brew install graphviz")
 
 
 def assert_valid_pictures(paths, folder):
@@ -36,6 +39,7 @@ def assert_valid_pictures(paths, folder):
             assert path.suffix == ".svg" and ET.parse(path).getroot().tag.endswith("svg"), path
 
 
+@NEEDS_DOT
 def test_softmax_illustration_reproduces_the_numbers_of_note_001(tmp_path, capsys):
     result = softmax_illustration.main(tmp_path)
     np.testing.assert_allclose(result["z"], [1.5, 1.0, -1.0])
@@ -46,9 +50,11 @@ def test_softmax_illustration_reproduces_the_numbers_of_note_001(tmp_path, capsy
     np.testing.assert_allclose(result["results"][0]["grad_z"], [0.592 - 1, 0.359, 0.049], atol=5e-4)
     assert len(result["pictures"]) == 2 + 4  # graph.svg, graph.png, and the frames before and after 3 steps
     assert_valid_pictures(result["pictures"], tmp_path)
+    assert (tmp_path / "graph.gv").read_text(encoding="utf-8").startswith("digraph")
+    assert Path(result["explorer"]).read_text(encoding="utf-8") == result["explorer_html"]
     printed = capsys.readouterr().out
     assert "z = Wᵀx         = [1.5, 1, -1]" in printed and "ŷ = softmax(z)  = [0.592, 0.359, 0.049]" in printed
-    assert "rule: dz = (softmax(z) - onehot(y)) / n" in printed
+    assert "rule: dz = (softmax(z) - onehot(y)) / n" in printed and "rule: dW = G with the axes permuted back" in printed
 
 
 def test_closed_forms_match_the_engine_to_rounding(tmp_path, capsys):
@@ -62,8 +68,12 @@ def test_closed_forms_match_the_engine_to_rounding(tmp_path, capsys):
         assert np.abs(r["expected"]).max() > 0.01  # a real gradient, not zeros against zeros
     assert_valid_pictures(result["pictures"], tmp_path)
     assert "largest difference" in capsys.readouterr().out
+    table = Path(result["table"]).read_text(encoding="utf-8").splitlines()
+    assert table[0] == "| note | formula (as the note writes it) | engine | closed form | largest |difference| |"
+    assert len(table) == 2 + 11 and "001, softmax regression" in table[2] and "∇_W f_CE = (1/n) X(Ŷ - Y)" in table[2]
 
 
+@NEEDS_DOT
 def test_graph_gallery_draws_four_graphs_with_micrograd_values(tmp_path):
     result = graph_gallery.main(tmp_path)
     assert len(result["pictures"]) == 8
@@ -74,8 +84,10 @@ def test_graph_gallery_draws_four_graphs_with_micrograd_values(tmp_path):
     svg = (tmp_path / "neuron.svg").read_text(encoding="utf-8")
     assert "grad 1" in svg and "grad 0.5" in svg  # dw1 = x1 (1 - o²) = 1; do/dn = 0.5
     svg = (tmp_path / "two_layer.svg").read_text(encoding="utf-8")
-    for text in ("W1", "b2", "relu", "dz = G ⊙ 1[z &gt; 0]", "softmax_cross_entropy"):
+    for text in ("W1", "b2", "relu", "dh = G ⊙ 1[h &gt; 0]", "softmax_cross_entropy"):
         assert text in svg
+    svg = (tmp_path / "diamond.svg").read_text(encoding="utf-8")
+    assert "grad [4] + [4] = [8]" in svg  # the two paths into x, and their sum
 
 
 def test_mnist_softmax_falls_back_to_the_digits_and_says_so(tmp_path, capsys):
@@ -130,14 +142,28 @@ def test_iris_softmax_regression_regions(tmp_path):
     assert_valid_pictures(result["pictures"], tmp_path)
 
 
-def test_demo_tour_is_short_and_names_its_pictures(tmp_path, capsys):
+@NEEDS_DOT
+def test_demo_tour_is_short_and_names_its_pictures_and_explorers(tmp_path, capsys):
     result = demo.main(tmp_path, epochs=2, n_train=500)
-    assert len(result["pictures"]) == 10
+    assert len(result["pictures"]) == 10 and result["not_rendered"] == []
     assert_valid_pictures(result["pictures"], tmp_path)
-    assert (tmp_path / "training_step.svg").is_file() and result["loss"] > 0
+    assert (tmp_path / "two_layer_step" / "graph.svg").is_file() and result["loss"] > 0
+    for page in result["explorers"]:
+        assert Path(page).read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     printed = capsys.readouterr().out
-    assert f"Done. 10 pictures under {tmp_path}/" in printed
-    assert "step  3  matmul#1 = matmul(X, W)" in printed
+    assert f"Done. 10 pictures and 2 explorer pages under {tmp_path}/" in printed
+    assert "step  6  matmul#1 = matmul(X, W1)" in printed and "rule: dh = G ⊙ 1[h > 0]" in printed
+    assert "Not rendered" not in printed
+
+
+@pytest.mark.parametrize("script", ["demo", "softmax_illustration", "graph_gallery", "closed_forms", "mnist_softmax",
+                                    "perceptron", "iris", "two_moons"])
+def test_every_example_has_a_help_and_makes_no_folder_for_it(tmp_path, script):
+    completed = subprocess.run([sys.executable, str(EXAMPLES / f"{script}.py"), "--help"], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage: ") and "out_dir" in completed.stdout
+    assert list(tmp_path.iterdir()) == []  # no folder called --help/
 
 
 def test_an_example_runs_as_a_script_from_the_repository_root(tmp_path):
@@ -146,3 +172,21 @@ def test_an_example_runs_as_a_script_from_the_repository_root(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "Picture:" in completed.stdout
     assert (tmp_path / "decision_regions.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_mnist_offline_says_so_in_one_line_without_retries(monkeypatch, tmp_path, recwarn):
+    from urllib.error import URLError
+
+    calls = []
+
+    def offline(*args, **kwargs):
+        calls.append(kwargs.get("n_retries"))
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(mnist_softmax, "mnist_cache_path", lambda: tmp_path / "nothing" / "mnist_784.npz")
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", offline)
+    X, y, side, description = mnist_softmax.load_images("auto", download=True)
+    assert side == 8 and calls == [0]  # one attempt: no retry, no waiting
+    assert description == ("scikit-learn's bundled 8×8 digits (MNIST is not cached and could not be "
+                           "downloaded: URLError)")
+    assert "\n" not in description and len(recwarn) == 0

@@ -5,10 +5,13 @@ import contextlib
 import io
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tinygrad_sm.viz import GraphvizNotFound
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -41,7 +44,12 @@ def readme_run(tmp_path_factory):
         with contextlib.redirect_stdout(printed):
             np.random.seed(0)  # the engine example draws with np.random
             for block in python_blocks():
-                results.append(run_block(block, namespace))
+                try:
+                    results.append(run_block(block, namespace))
+                except GraphvizNotFound:  # only the picture is missing; the viz test below skips
+                    if shutil.which("dot"):
+                        raise
+                    results.append(None)
                 snapshots.append(dict(namespace))
     finally:
         os.chdir(cwd)
@@ -84,4 +92,6 @@ def test_viz_example_traces_and_draws(readme_run):
     ns = snapshots[-1]
     assert "rule: dz = (softmax(z) - onehot(y)) / n" in printed
     np.testing.assert_allclose(ns["W"].grad[0], [0.4078, -0.3592, -0.04861], atol=1e-4)
+    if shutil.which("dot") is None:
+        pytest.skip("needs Graphviz's dot program to render: apt-get install graphviz (or make graphviz)")
     assert (folder / "out" / "illustration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -2,6 +2,7 @@
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -14,9 +15,12 @@ import pytest
 
 from tinygrad_sm import Tensor, nn, ops
 from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backward_steps, draw_graph,
-                             forward_order, glance, retain_grads, to_dot, trace_backward)
+                             forward_order, glance, glance_lines, retain_grads, rule_with_names, to_dot,
+                             trace_backward)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NEEDS_DOT = pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot program: "
+                               "apt-get install graphviz (make graphviz does it as root), or brew install graphviz")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -24,7 +28,8 @@ def parse_dot(source):
     """{node id: label text (HTML tags stripped, entities decoded)}, {node id: attribute text}, [(tail, head)]."""
     labels, attributes = {}, {}
     for node, label, attrs in re.findall(r"^\t(\w+) \[label=<(.*)> (shape=.*)\]$", source, re.M):
-        labels[node] = html.unescape(re.sub(r"<[^>]*>", "", label.replace("<BR/>", "\n")))
+        text = re.sub(r"<BR[^>]*/>", "\n", label)
+        labels[node] = html.unescape(re.sub(r"<[^>]*>", "", text)).rstrip("\n")
         attributes[node] = attrs
     edges = re.findall(r"^\t(\w+) -> (\w+)", source, re.M)
     return labels, attributes, edges
@@ -70,6 +75,34 @@ OP_GRAPHS = {
 }
 
 
+# Each rule as it should read with the inputs called a and b and the output called out (written by hand).
+RULES_WITH_NAMES = {
+    "add": "da = G, db = G (summed over broadcast axes)",
+    "sub": "da = G, db = -G (summed over broadcast axes)",
+    "mul": "da = G ⊙ b, db = G ⊙ a",
+    "div": "da = G / b, db = -G ⊙ a / b²",
+    "pow": "da = G ⊙ b a^(b-1), db = G ⊙ a^b log a",
+    "matmul": "da = G bᵀ, db = aᵀ G",
+    "neg": "da = -G",
+    "relu": "da = G ⊙ 1[a > 0]",
+    "exp": "da = G ⊙ exp(a)",
+    "log": "da = G / a",
+    "sigmoid": "da = G ⊙ σ(a)(1 - σ(a))",
+    "tanh": "da = G ⊙ (1 - tanh²(a))",
+    "softplus": "da = G ⊙ σ(a)",
+    "sum": "da = G broadcast back over the summed axes",
+    "mean": "da = G / n broadcast back over the averaged axes",
+    "max": "da = G ⊙ 1[a = max a] / (number of tied maxima)",
+    "reshape": "da = G reshaped to a's shape",
+    "transpose": "da = G with the axes permuted back",
+    "getitem": "da = G scattered back to the picked places (np.add.at)",
+    "softmax": "da = out ⊙ (G - Σ_j G_j out_j)  [from ∂out_i/∂a_j = out_i(δ_ij - out_j)]",
+    "log_softmax": "da = G - softmax(a) Σ_j G_j",
+    "logsumexp": "da = G ⊙ softmax(a)",
+    "softmax_cross_entropy": "da = (softmax(a) - onehot(y)) / n",
+}
+
+
 def all_op_classes():
     found, stack = [], [ops.Op]
     while stack:
@@ -96,7 +129,8 @@ def test_graph_of_each_op_has_its_nodes_labels_and_edges(op_name):
     op_nodes = {node: text for node, text in labels.items() if node.startswith("op")}
     assert len(op_nodes) == 1 and len(tensors) == arity + 1
     (op_node, op_text), = op_nodes.items()
-    assert op_text.split("\n")[:2] == [op_name, op_class.rule]
+    assert op_text.split("\n")[:2] == [op_name, RULES_WITH_NAMES[op_name]]
+    assert len(op_class.symbols) == arity and op_class.rule  # every op names each of its inputs
     by_name = {text.split("\n")[0]: node for node, text in tensors.items()}
     assert set(by_name) == ({"a", "out"} if arity == 1 else {"a", "b", "out"})
     expected_edges = {(op_node, by_name["out"]), (by_name["a"], op_node)}
@@ -109,12 +143,15 @@ def test_graph_of_each_op_has_its_nodes_labels_and_edges(op_name):
     assert COLORS["param"] in attributes[by_name["a"]]
 
 
-def test_edges_run_in_data_flow_order_and_name_each_input():
-    a, b = t64([1.0, 2.0], name="a"), t64([3.0, 4.0], name="b")
+def test_edges_run_in_data_flow_order_and_name_each_unnamed_input_by_its_symbol():
+    a, b = t64([1.0, 2.0], name="a"), t64([3.0, 4.0])
     source = to_dot((a * b).sum())
-    assert re.search(r'^\tt0 -> op2 \[label="A"\]$', source, re.M)
+    assert re.search(r'^\tt0 -> op2$', source, re.M)  # a is named: the rule says da = G ⊙ B
     assert re.search(r'^\tt1 -> op2 \[label="B"\]$', source, re.M)
+    assert re.search(r'^\tt2 -> op3 \[label="A"\]$', source, re.M)  # the unnamed product, A of sum's rule
     assert re.search(r"^\top2 -> t2$", source, re.M) and re.search(r"^\top3 -> t3$", source, re.M)
+    labels, _, _ = parse_dot(source)
+    assert labels["op2"] == "mul\nda = G ⊙ B, dB = G ⊙ a"
 
 
 def test_tensor_node_shows_name_shape_dtype_value_and_grad():
@@ -124,8 +161,9 @@ def test_tensor_node_shows_name_shape_dtype_value_and_grad():
     loss.backward(retain_graph=True)  # keep the graph to draw it
     labels, attributes, _ = parse_dot(to_dot(loss))
     w_node = next(node for node, text in labels.items() if text.startswith("W\n"))
-    assert labels[w_node].split("\n")[:3] == ["W", "(2, 3) float32", "value [[1, 0, 2], [0.5, 1, -1]]"]
-    assert labels[w_node].split("\n")[3] == "grad " + glance(W.grad)
+    assert labels[w_node].split("\n")[:4] == ["W", "(2, 3) float32", "value [[1, 0, 2]", "       [0.5, 1, -1]]"]
+    grad_rows = labels[w_node].split("\n")[4:]
+    assert ", ".join(row.strip() for row in grad_rows) == "grad " + glance(W.grad)
     x_node = next(node for node, text in labels.items() if text.startswith("x\n"))
     assert "dashed" in attributes[x_node] and COLORS["const"] in attributes[x_node]
     assert "grad" not in labels[x_node]  # a constant has no gradient
@@ -138,7 +176,7 @@ def test_show_values_and_show_grads_switch_the_lines_off():
     labels, _, _ = parse_dot(to_dot(loss, show_values=False, show_grads=False))
     assert not any("value" in text or "grad" in text for text in labels.values())
     labels, _, _ = parse_dot(to_dot(loss))
-    assert any(text.endswith("grad [2, 4]") for text in labels.values())
+    assert any(text.endswith("grad [2, 4]\n= [1, 2] + [1, 2]") for text in labels.values())  # w is A and B of mul
 
 
 def test_names_come_from_params_then_tensor_name_then_op_numbering():
@@ -156,12 +194,42 @@ def test_names_come_from_params_then_tensor_name_then_op_numbering():
         to_dot(loss, params=layer.parameters())
 
 
-def test_glance_shows_small_arrays_in_full_and_large_ones_as_min_mean_max():
+def test_glance_shows_up_to_six_by_six_in_full_and_larger_arrays_by_entries_norm_min_max():
     assert glance(np.float32(2.5)) == "2.5"
     assert glance(np.array([0.5, -1.0, 2.0])) == "[0.5, -1, 2]"
     assert glance(np.array([[1, 2], [3, 4]])) == "[[1, 2], [3, 4]]"
-    assert glance(np.arange(100.0)) == "min 0  mean 49.5  max 99"
+    assert glance(np.eye(6)).count("[") == 7 and glance(np.eye(7)).startswith("[1, 0, 0, …]  norm 2.646")
+    assert glance(np.eye(7), full=7).count("[") == 8  # the option raises the limit
+    assert glance(np.arange(100.0)) == "[0, 1, 2, …]  norm 573  min 0  max 99"  # √(Σ k², k < 100) = 573.0
     assert glance(np.zeros((0, 3))) == "empty (0, 3)"
+    assert glance_lines(np.array([[1, 2], [3, 4]])) == ["[[1, 2]", " [3, 4]]"]
+
+
+def test_glance_never_shows_minus_zero():
+    assert glance(np.array([-0.0, 0.0, -1e-30])) == "[0, 0, -1e-30]"
+    assert glance(np.float64(-0.0)) == "0" and "-0 " not in glance(-np.zeros(50)) + " "
+
+
+def test_a_gradient_arriving_along_two_paths_shows_its_contributions_and_their_sum():
+    x = t64([2.0], name="x")
+    h = x * x
+    h.name = "h"
+    y = (h + h).sum()
+    retain_grads(y)
+    y.backward(retain_graph=True)  # the graph is still held: the picture can show the paths
+    labels, _, _ = parse_dot(to_dot(y))
+    assert "grad [4] + [4] = [8]" in labels["t0"] and "grad [1] + [1] = [2]" in labels["t1"]
+    s = t64(3.0, name="s")
+    total = s * 2.0 + s * 5.0
+    total.backward(retain_graph=True)
+    labels, _, _ = parse_dot(to_dot(total))
+    assert labels["t0"].endswith("grad 5 + 2 = 7")  # in the order they arrive: the newest op's backward runs first
+    u = t64(3.0, name="u")
+    doubled = u * 2.0 + u * 5.0
+    retain_grads(doubled)  # keeps the picture's shape, while backward frees what the ops saved
+    doubled.backward()  # the saved arrays are freed: the sum alone, never a guess at its parts
+    labels, _, _ = parse_dot(to_dot(doubled))
+    assert labels["t0"].endswith("grad 7")
 
 
 def test_retain_grads_lets_the_picture_show_every_intermediate_gradient():
@@ -208,6 +276,7 @@ def test_dot_of_ten_thousand_nodes_is_quick_and_needs_no_recursion():
     assert elapsed < 5.0  # generous: about 0.1 s on the 2-core CI machine
 
 
+@NEEDS_DOT
 def test_rendered_svg_holds_the_expected_labels(tmp_path):
     x = Tensor(np.array([[-1.0, 1.0]]), name="x")
     W = Tensor(np.array([[-2.5, 1.0, 1.0], [-1.0, 2.0, 0.0]]), requires_grad=True, name="W")
@@ -215,12 +284,14 @@ def test_rendered_svg_holds_the_expected_labels(tmp_path):
     loss.backward(retain_graph=True)
     path = draw_graph(loss, title="illustration").render(tmp_path / "graph", format="svg", cleanup=True)
     texts = svg_texts(Path(path).read_text(encoding="utf-8"))
-    for expected in ["illustration", "W", "x", "matmul", "dA = G Bᵀ, dB = Aᵀ G", "softmax_cross_entropy",
+    for expected in ["illustration", "W", "x", "matmul", "dx = G Wᵀ, dW = xᵀ G", "softmax_cross_entropy",
                      "dz = (softmax(z) - onehot(y)) / n", "value [[1.5, 1, -1]]"]:
         assert expected in texts
-    assert "grad [[0.4078, -0.3592, -0.04861], [-0.4078, 0.3592, 0.04861]]" in texts
+    assert "grad [[0.4078, -0.3592, -0.04861]" in texts
+    assert "[-0.4078, 0.3592, 0.04861]]" in [t.strip() for t in texts]
 
 
+@NEEDS_DOT
 def test_png_render_and_jupyter_display(tmp_path):
     w = t64([1.0, 2.0], name="w")
     graph = draw_graph((w * w).sum())
@@ -254,10 +325,10 @@ def test_trace_of_two_layer_network_lists_steps_in_reverse_topological_order_wit
     assert [(r["node"], r["op"]) for r in rows] == [
         ("loss", "softmax_cross_entropy"), ("z", "add"), ("matmul#2", "matmul"), ("g", "relu"),
         ("h", "add"), ("matmul#1", "matmul")]
-    assert [r["rule"] for r in rows] == [
-        "dz = (softmax(z) - onehot(y)) / n", "dA = G, dB = G (summed over broadcast axes)",
-        "dA = G Bᵀ, dB = Aᵀ G", "dz = G ⊙ 1[z > 0]", "dA = G, dB = G (summed over broadcast axes)",
-        "dA = G Bᵀ, dB = Aᵀ G"]
+    assert [r["rule"] for r in rows] == [  # each rule in the graph's own names; unnamed tensors keep the symbol
+        "dz = (softmax(z) - onehot(y)) / n", "dA = G, db2 = G (summed over broadcast axes)",
+        "dg = G W2ᵀ, dW2 = gᵀ G", "dh = G ⊙ 1[h > 0]", "dA = G, db1 = G (summed over broadcast axes)",
+        "dX = G W1ᵀ, dW1 = Xᵀ G"]
     position = {r["node"]: i for i, r in enumerate(rows)}
     for r in rows:  # reverse topological: a node's step comes before the steps of the nodes it was made from
         for item in r["inputs"]:
@@ -266,9 +337,12 @@ def test_trace_of_two_layer_network_lists_steps_in_reverse_topological_order_wit
     assert [[i["label"] for i in r["inputs"]] for r in rows] == [
         ["z"], ["matmul#2", "b2"], ["g", "W2"], ["h"], ["matmul#1", "b1"], ["X", "W1"]]
     assert rows[-1]["inputs"][0]["grad"] is None  # X is data: no gradient needed
-    assert rows[-1]["inputs"][1]["grad"] == glance(tensors["W1"].grad)
-    assert rows[1]["inputs"][1]["grad_shape"] == (3,) and rows[1]["inputs"][1]["grad"] == glance(tensors["b2"].grad)
-    assert rows[0]["grad"] == "1" and rows[0]["grad_shape"] == ()
+    np.testing.assert_array_equal(rows[-1]["inputs"][1]["grad"], tensors["W1"].grad)  # the arrays themselves
+    assert rows[1]["inputs"][1]["grad_shape"] == (3,)
+    np.testing.assert_array_equal(rows[1]["inputs"][1]["grad"], tensors["b2"].grad)
+    assert rows[0]["grad"] == 1 and rows[0]["grad_shape"] == ()
+    assert str(rows).startswith("step  1  loss = softmax_cross_entropy(z)    G = dL/dloss: scalar  1\n")
+    assert f"-> W1: (2, 5)  {glance(tensors['W1'].grad)}" in str(rows)  # the text view
 
 
 def test_trace_gradients_match_p_minus_onehot_over_n():
@@ -278,7 +352,7 @@ def test_trace_gradients_match_p_minus_onehot_over_n():
     p = np.exp(z - z.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     expected = (p - np.eye(3)[[0, 1, 2, 1]]) / 4
-    assert rows[0]["inputs"][0]["grad"] == glance(expected)
+    np.testing.assert_allclose(rows[0]["inputs"][0]["grad"], expected, rtol=1e-12)
 
 
 def test_backward_trace_true_prints_each_step(capsys):
@@ -287,7 +361,7 @@ def test_backward_trace_true_prints_each_step(capsys):
     printed = capsys.readouterr().out
     assert printed.count("step ") == 6
     assert "step  1  loss = softmax_cross_entropy(z)" in printed
-    assert "step  4  g = relu(h)" in printed and "rule: dz = G ⊙ 1[z > 0]" in printed
+    assert "step  4  g = relu(h)" in printed and "rule: dh = G ⊙ 1[h > 0]" in printed
     assert "-> X: no gradient needed" in printed
 
 
@@ -301,6 +375,7 @@ def test_backward_trace_as_a_callable_keeps_rows_and_arrays():
     assert str(trace).startswith("step  1  loss = softmax_cross_entropy(z)")
 
 
+@NEEDS_DOT
 def test_draw_backward_steps_writes_one_valid_picture_per_step(tmp_path):
     loss, tensors = two_layer_network()
     paths = draw_backward_steps(loss, tmp_path / "steps", format="png")
@@ -310,16 +385,17 @@ def test_draw_backward_steps_writes_one_valid_picture_per_step(tmp_path):
     assert tensors["W1"].grad is not None  # backward really ran
 
 
+@NEEDS_DOT
 def test_draw_backward_steps_highlights_the_current_step(tmp_path):
     loss, _ = two_layer_network()
     paths = draw_backward_steps(loss, tmp_path, format="svg")
     texts = svg_texts(Path(paths[4]).read_text(encoding="utf-8"))
-    assert "step 4: g (relu: dz = G ⊙ 1[z > 0])" in texts
+    assert "backward step 4 of 6: g = relu(h);  dh = G ⊙ 1[h > 0]" in [t.replace("\xa0", " ") for t in texts]
     assert any(t.startswith("grad ") for t in texts)
     source = Path(paths[4]).read_text(encoding="utf-8")
     assert COLORS["current"] in source
     before = svg_texts(Path(paths[0]).read_text(encoding="utf-8"))
-    assert "before backward" in before and not any(t.startswith("grad ") for t in before)
+    assert any(t.startswith("before backward") for t in before) and not any(t.startswith("grad ") for t in before)
 
 
 def test_missing_dot_gives_a_clear_install_message(monkeypatch, tmp_path):
@@ -349,3 +425,63 @@ def test_importing_tinygrad_sm_loads_neither_graphviz_nor_matplotlib():
 def test_max_nodes_must_be_positive():
     with pytest.raises(ValueError, match="max_nodes must be at least 1"):
         draw_graph(t64([1.0]) * 2, max_nodes=0)
+
+
+def node_boxes(svg):
+    """{node id: its box's points} from a rendered SVG (Graphviz puts each node in <g id=...><title>id</title>)."""
+    root = ET.fromstring(svg)
+    boxes = {}
+    for group in root.iter(SVG_NS + "g"):
+        title = group.find(SVG_NS + "title")
+        shape = group.find(SVG_NS + "polygon")
+        shape = group.find(SVG_NS + "path") if shape is None else shape
+        if group.get("class") == "node" and title is not None and shape is not None:
+            boxes[title.text] = shape.get("points") or shape.get("d")
+    return boxes
+
+
+@NEEDS_DOT
+def test_backward_step_pictures_keep_one_size_and_every_node_in_place(tmp_path):
+    loss, _ = two_layer_network()
+    paths = draw_backward_steps(loss, tmp_path, format="svg")
+    svgs = [Path(p).read_text(encoding="utf-8") for p in paths]
+    sizes = {(ET.fromstring(s).get("width"), ET.fromstring(s).get("height")) for s in svgs}
+    assert len(sizes) == 1
+    first = node_boxes(svgs[0])
+    assert len(first) == 11 + 6  # X, W1, b1, W2, b2, matmul#1, h, g, matmul#2, z, loss and 6 ops: all drawn
+    for svg in svgs[1:]:
+        assert node_boxes(svg) == first
+    values = svg_texts(svgs[0])
+    assert any(t.startswith("value") for t in values)  # values as well as gradients
+
+
+@NEEDS_DOT
+def test_a_backward_step_says_how_many_paths_have_arrived(tmp_path):
+    s = t64(3.0, name="s")
+    total = s * 2.0 + s * 5.0
+    paths = draw_backward_steps(total, tmp_path, format="svg")
+    texts = [[t.replace("\xa0", " ").strip() for t in svg_texts(Path(p).read_text(encoding="utf-8"))] for p in paths]
+    assert "grad so far 5" in texts[2] and "(1 of 2 paths arrived)" in texts[2]
+    assert "grad 5 + 2 = 7" in texts[3]
+    np.testing.assert_allclose(s.grad, 7.0)
+
+
+def test_backward_steps_without_dot_write_the_dot_sources_and_say_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    loss, _ = two_layer_network()
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+        draw_backward_steps(loss, tmp_path / "steps")
+    sources = sorted((tmp_path / "steps").glob("step_*.gv"))
+    assert len(sources) == 7 and "backward step 6 of 6" in sources[-1].read_text(encoding="utf-8")
+
+
+def test_rule_names_follow_the_picture():
+    h = t64([1.0, -2.0], name="h")
+    g = h.relu()
+    assert rule_with_names(g, {id(h): "h"}) == "dh = G ⊙ 1[h > 0]"
+    assert rule_with_names(g, {}) == "dz = G ⊙ 1[z > 0]"  # an unnamed input keeps the rule's own symbol
+    probs = h.softmax()
+    assert rule_with_names(probs, {id(h): "z", id(probs): "ŷ"}) == ops.Softmax.rule
+    assert rule_with_names(probs, {id(h): "logits", id(probs): "p"}).startswith("dlogits = p ⊙ (G - Σ_j G_j p_j)")
+    W = t64(np.ones((2, 2)), name="W1")
+    assert rule_with_names(h @ W, {id(h): "h", id(W): "W1"}) == "dh = G W1ᵀ, dW1 = hᵀ G"

@@ -49,17 +49,22 @@ def load_dataset(name, n_samples=500, noise=0.2, random_state=0):
 def load_mnist(fallback=False):
     """MNIST (70000 × 784 pixels in 0..255, labels 0-9 as ints) via ``fetch_openml("mnist_784")``.
 
-    The first call downloads about 15 MB into scikit-learn's data home. With ``fallback=True``
-    (meant for examples run offline) a failed download warns and returns the bundled 8×8
-    digits instead, pixel values scaled from 0..16 to 0..255.
+    The first call downloads about 15 MB into scikit-learn's data home; it tries once, without
+    scikit-learn's retry warnings and waits. With ``fallback=True`` (meant for examples run
+    offline) a failed download warns in one line and returns the bundled 8×8 digits instead,
+    pixel values scaled from 0..16 to 0..255.
     """
     try:
-        X, y = datasets.fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False, parser="liac-arff")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn's "Retry downloading..." and the like
+            X, y = datasets.fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False,
+                                         parser="liac-arff", n_retries=0)
     except Exception as error:  # no network, proxy, corrupt cache: all mean "no MNIST today"
         if not fallback:
             raise
-        warnings.warn(f"load_mnist: could not fetch mnist_784 ({error}); using scikit-learn's 8x8 digits instead",
-                      RuntimeWarning, stacklevel=2)
+        reason = " ".join(str(error).split())[:80]
+        warnings.warn(f"load_mnist: MNIST is not cached and could not be downloaded ({type(error).__name__}: "
+                      f"{reason}); using scikit-learn's 8x8 digits instead", RuntimeWarning, stacklevel=2)
         X, y = datasets.load_digits(return_X_y=True)
         return X * (255 / 16), y
     return X, y.astype(np.int64)

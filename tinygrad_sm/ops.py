@@ -63,6 +63,8 @@ class Op:
     __slots__ = ("parents", "needs_grad", "released")
     name = "op"
     rule = ""
+    symbols = ("A", "B")  # the names ``rule`` gives the inputs, in order; pictures put the tensors' names in
+    out_symbol = "out"    # the name ``rule`` gives the op's output
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -97,7 +99,7 @@ class Add(Op):
 
 
 class Sub(Op):
-    name, rule = "sub", "dA = G, dB = -G"
+    name, rule = "sub", "dA = G, dB = -G (summed over broadcast axes)"
     __slots__ = ("a_shape", "b_shape")  # what forward keeps for backward
 
     def forward(self, a, b):
@@ -127,7 +129,7 @@ class Mul(Op):
 
 
 class Div(Op):
-    name, rule = "div", "dA = G / B, dB = -G A / B²"
+    name, rule = "div", "dA = G / B, dB = -G ⊙ A / B²"
     __slots__ = ("a", "b")  # what forward keeps for backward
 
     def forward(self, a, b):
@@ -143,7 +145,7 @@ class Div(Op):
 
 
 class Pow(Op):
-    name, rule = "pow", "dA = G b a^(b-1), dB = G a^b log a"
+    name, rule = "pow", "dA = G ⊙ B A^(B-1), dB = G ⊙ A^B log A"
     __slots__ = ("a", "b", "out")  # what forward keeps for backward
 
     def forward(self, a, b):
@@ -195,7 +197,8 @@ class MatMul(Op):
 # ---------------------------------------------------------------- elementwise, one input
 
 class Neg(Op):
-    name, rule = "neg", "dA = -G"
+    name, rule = "neg", "dz = -G"
+    symbols = ("z",)
     __slots__ = ()  # what forward keeps for backward
 
     def forward(self, a):
@@ -208,6 +211,7 @@ class Neg(Op):
 
 class ReLU(Op):
     name, rule = "relu", "dz = G ⊙ 1[z > 0]"
+    symbols = ("z",)
     __slots__ = ("positive",)  # what forward keeps for backward
 
     def forward(self, z):
@@ -221,6 +225,7 @@ class ReLU(Op):
 
 class Exp(Op):
     name, rule = "exp", "dz = G ⊙ exp(z)"
+    symbols = ("z",)
     __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
@@ -234,6 +239,7 @@ class Exp(Op):
 
 class Log(Op):
     name, rule = "log", "dz = G / z"
+    symbols = ("z",)
     __slots__ = ("z",)  # what forward keeps for backward
 
     def forward(self, z):
@@ -247,6 +253,7 @@ class Log(Op):
 
 class Sigmoid(Op):
     name, rule = "sigmoid", "dz = G ⊙ σ(z)(1 - σ(z))"
+    symbols = ("z",)
     __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
@@ -262,6 +269,7 @@ class Sigmoid(Op):
 
 class Tanh(Op):
     name, rule = "tanh", "dz = G ⊙ (1 - tanh²(z))"
+    symbols = ("z",)
     __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
@@ -275,6 +283,7 @@ class Tanh(Op):
 
 class Softplus(Op):
     name, rule = "softplus", "dz = G ⊙ σ(z)"
+    symbols = ("z",)
     __slots__ = ("z",)  # what forward keeps for backward
 
     def forward(self, z):
@@ -293,6 +302,7 @@ class Softplus(Op):
 
 class Sum(Op):
     name, rule = "sum", "dA = G broadcast back over the summed axes"
+    symbols = ("A",)
     __slots__ = ("shape", "axes", "keepdims")  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
@@ -307,6 +317,7 @@ class Sum(Op):
 
 class Mean(Op):
     name, rule = "mean", "dA = G / n broadcast back over the averaged axes"
+    symbols = ("A",)
     __slots__ = ("shape", "axes", "keepdims", "count")  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
@@ -321,7 +332,8 @@ class Mean(Op):
 
 
 class Max(Op):
-    name, rule = "max", "dA = G ⊙ 1[a = max] / (number of tied maxima)"
+    name, rule = "max", "dA = G ⊙ 1[A = max A] / (number of tied maxima)"
+    symbols = ("A",)
     __slots__ = ("shape", "axes", "keepdims", "is_max")  # what forward keeps for backward
 
     def forward(self, a, axes, keepdims):
@@ -341,6 +353,7 @@ class Max(Op):
 
 class Reshape(Op):
     name, rule = "reshape", "dA = G reshaped to A's shape"
+    symbols = ("A",)
     __slots__ = ("shape",)  # what forward keeps for backward
 
     def forward(self, a, shape):
@@ -354,6 +367,7 @@ class Reshape(Op):
 
 class Transpose(Op):
     name, rule = "transpose", "dA = G with the axes permuted back"
+    symbols = ("A",)
     __slots__ = ("axes",)  # what forward keeps for backward
 
     def forward(self, a, axes):
@@ -367,6 +381,7 @@ class Transpose(Op):
 
 class GetItem(Op):
     name, rule = "getitem", "dA = G scattered back to the picked places (np.add.at)"
+    symbols = ("A",)
     __slots__ = ("shape", "dtype", "index")  # what forward keeps for backward
 
     def forward(self, a, index):
@@ -389,7 +404,9 @@ def log_softmax_array(z, axis=-1):
 
 
 class Softmax(Op):
-    name, rule = "softmax", "dz = y ⊙ (G - Σ_j G_j y_j)  [from dy_i/dz_j = y_i(δ_ij - y_j)]"
+    name, rule = "softmax", "dz = ŷ ⊙ (G - Σ_j G_j ŷ_j)  [from ∂ŷ_i/∂z_j = ŷ_i(δ_ij - ŷ_j)]"
+    symbols = ("z",)
+    out_symbol = "ŷ"
     __slots__ = ("axis", "y")  # what forward keeps for backward
 
     def forward(self, z, axis):
@@ -405,6 +422,7 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     name, rule = "log_softmax", "dz = G - softmax(z) Σ_j G_j"
+    symbols = ("z",)
     __slots__ = ("axis", "probs")  # what forward keeps for backward
 
     def forward(self, z, axis):
@@ -420,6 +438,7 @@ class LogSoftmax(Op):
 
 class LogSumExp(Op):
     name, rule = "logsumexp", "dz = G ⊙ softmax(z)"
+    symbols = ("z",)
     __slots__ = ("shape", "axes", "keepdims", "probs")  # what forward keeps for backward
 
     def forward(self, z, axis, keepdims):
@@ -438,6 +457,7 @@ class LogSumExp(Op):
 
 class SoftmaxCrossEntropy(Op):
     name, rule = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n"
+    symbols = ("z",)
     __slots__ = ("probs", "targets", "reduction", "target_mass")  # what forward keeps for backward
 
     def forward(self, z, targets, reduction, one_hot):

@@ -1,10 +1,13 @@
-"""Pictures of the graph, and a step-by-step trace of the backward pass.
+"""Pictures of the graph, a step-by-step trace of the backward pass, and the explorer page.
 
-``draw_graph(loss)`` draws every tensor the loss depends on (its name, shape, dtype and a
-glance at its value and gradient) and every op (its name and the backward rule it applies,
-written as in the notes, e.g. ``matmul: dA = G Bᵀ, dB = Aᵀ G``). ``trace_backward(loss)`` runs
-the backward pass and lists each step: the node, its rule, and the gradient handed to each
-input. ``draw_backward_steps(loss, folder)`` writes one picture per step.
+``draw_graph(loss)`` draws every tensor the loss depends on (its name, shape, dtype, its value
+and its gradient: in full up to 6 × 6, else first entries, norm, min and max) and every op (its
+name and the backward rule it applies, written with the picture's own names, e.g. ``matmul:
+dX = G Wᵀ, dW = Xᵀ G``); a gradient that arrives along two paths shows both and their sum.
+``trace_backward(loss)`` runs the backward pass and returns each step (the node, its rule, the
+gradient arrays handed to each input); ``print`` shows them as text. ``draw_backward_steps(loss,
+folder)`` writes one picture per step, all laid out alike. ``to_html(loss)`` / ``explore(loss)``
+make the explorer page (``explorer.py``), which needs no Graphviz.
 
 Only this module imports ``graphviz``; ``import tinygrad_sm`` does not. Drawing builds the DOT
 text in Python (no ``dot`` program needed); rendering to SVG / PNG / PDF needs Graphviz's
@@ -13,6 +16,7 @@ graphs deeper than Python's recursion limit draw fine.
 """
 
 import html
+import re
 from collections import deque
 from pathlib import Path
 
@@ -70,29 +74,74 @@ class _explain_missing_graphviz:
 
 # ---------------------------------------------------------------- a glance at an array
 
-def glance(array, tiny=8):
-    """A short text for an array: a scalar or a tiny array in full, otherwise min / mean / max."""
+FULL = 6  # arrays up to 6 × 6 appear in full; larger ones as a summary (pass full= to change it)
+
+
+def glance(array, full=FULL):
+    """A short one-line text for an array: in full up to ``full`` × ``full``, else a few entries, norm, min, max."""
+    return ", ".join(line.strip() for line in glance_lines(array, full))
+
+
+def glance_lines(array, full=FULL):
+    """The lines of ``glance``: one per row for a small matrix, one summary line for anything larger."""
     a = np.asarray(array)
     if a.size == 0:
-        return f"empty {a.shape}"
+        return [f"empty {a.shape}"]
     if a.ndim == 0:
-        return _number(a.item())
-    if a.size <= tiny and a.ndim <= 2:
+        return [_number(a.item())]
+    if a.ndim <= 2 and max(a.shape) <= full:
         rows = [a] if a.ndim == 1 else list(a)
         text = ["[" + ", ".join(_number(v) for v in row.tolist()) + "]" for row in rows]
-        return text[0] if a.ndim == 1 else "[" + ", ".join(text) + "]"
-    low, high, mean = a.min(), a.max(), a.mean()
-    if abs(mean) < 1e-6 * max(abs(low), abs(high)):
-        mean = 0  # rounding noise of a sum that is zero in exact arithmetic (e.g. ŷ - onehot rows)
-    return f"min {_number(low)}  mean {_number(mean)}  max {_number(high)}"
+        if a.ndim == 1:
+            return text
+        return ["[" + text[0]] + [" " + row for row in text[1:-1]] + [" " + text[-1] + "]"] if len(text) > 1 \
+            else ["[" + text[0] + "]"]
+    return [_summary(a)]
+
+
+def _summary(a):
+    """What identifies a large array: its first entries, its norm, its smallest and largest entry."""
+    first = ", ".join(_number(v) for v in a.ravel()[:3].tolist())
+    with np.errstate(over="ignore", invalid="ignore"):
+        norm = np.linalg.norm(a.ravel().astype(np.float64)) if a.dtype.kind in "biuf" else float("nan")
+    return f"[{first}, …]  norm {_number(norm)}  min {_number(a.min())}  max {_number(a.max())}"
 
 
 def _number(x):
-    return f"{float(x):.4g}"
+    text = f"{float(x):.4g}"
+    return "0" if text == "-0" else text  # -0.0 prints as 0: a learner should never see -0
 
 
 def _shape_text(shape):
     return "scalar" if shape == () else str(tuple(shape))
+
+
+# ---------------------------------------------------------------- rules in the picture's own names
+
+def _symbol_pattern(symbols):
+    """Matches each symbol as a whole token, with an optional leading d (its gradient): dA, A, Aᵀ, A_j."""
+    alternatives = "|".join(re.escape(s) for s in sorted(symbols, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9_])(d?)({alternatives})(?![A-Za-z0-9])")
+
+
+def rule_with_names(tensor, names):
+    """The backward rule of ``tensor``'s op with its symbols replaced by the tensors' names.
+
+    ``names`` maps id(tensor) to a name; a tensor missing from it keeps the rule's own symbol.
+    A relu whose input is called h reads ``dh = G ⊙ 1[h > 0]``; softmax's output symbol ŷ
+    becomes the output's name when it has one.
+    """
+    op = tensor.op
+    if not op.rule:
+        return ""
+    symbols = dict(zip(op.symbols, op.parents))
+    replace = {s: names[id(t)] for s, t in symbols.items() if id(t) in names}
+    if id(tensor) in names:
+        replace.setdefault(op.out_symbol, names[id(tensor)])
+    if not replace:
+        return op.rule
+    pattern = _symbol_pattern(replace)
+    return pattern.sub(lambda m: m.group(1) + replace[m.group(2)], op.rule)
 
 
 # ---------------------------------------------------------------- walking the graph (iteratively)
@@ -149,6 +198,17 @@ def node_labels(order, params=None):
     return labels
 
 
+def given_names(order, params=None):
+    """{id(tensor): name} for the tensors that have a name of their own (from ``params`` or ``name=``)."""
+    names = _parameter_names(params)
+    found = {}
+    for tensor in order:
+        name = names.get(id(tensor)) or tensor.name
+        if name:
+            found[id(tensor)] = str(name)
+    return found
+
+
 def _nearest_to_root(root, max_nodes):
     """Tensors breadth first from the root until the picture holds max_nodes nodes (a tensor with its op counts 2)."""
     picked, seen, queue, budget = [], {id(root)}, deque([root]), max_nodes
@@ -167,23 +227,85 @@ def _nearest_to_root(root, max_nodes):
     return {id(t) for t in picked}
 
 
+# ---------------------------------------------------------------- the backward pass replayed, without touching .grad
+
+class GraphFreed(RuntimeError):
+    """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
+
+
+class BackwardWalk:
+    """The backward pass of a graph replayed op by op, in the engine's order; no ``.grad`` is touched.
+
+    ``steps``: (node, G, input_grads) per op node, root first. ``contributions``: {id(t): [(node,
+    array), ...]}, every gradient handed to t, in the order it arrives (a tensor reached along two
+    paths has two). ``grads``: {id(t): dL/dt}, the sum of its contributions (the seed for the root),
+    cast to a leaf's dtype as the engine's ``.grad`` is.
+    """
+
+    def __init__(self):
+        self.steps, self.contributions, self.grads = [], {}, {}
+
+
+def backward_walk(root, seed=None):
+    """Replay the backward pass of ``root`` (seeded with ones unless ``seed`` is given) as a BackwardWalk.
+
+    Calls each op's own backward, so the numbers are the engine's; raises GraphFreed when a
+    backward without ``retain_graph=True`` has already freed what the ops saved.
+    """
+    walk = BackwardWalk()
+    if not root.requires_grad:
+        return walk
+    walk.grads[id(root)] = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
+    for node in _backward_order(root):
+        g = walk.grads.get(id(node))
+        if g is None or node.op is None:
+            continue
+        if node.op.released:
+            raise GraphFreed(f"the {node.op.name} node's saved arrays were freed by an earlier backward(); "
+                             "call this before loss.backward(), or use loss.backward(retain_graph=True)")
+        input_grads = tuple(node.op.backward(g))
+        walk.steps.append((node, g, input_grads))
+        for parent, parent_grad in zip(node.op.parents, input_grads):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            walk.contributions.setdefault(key, []).append((node, parent_grad))
+            walk.grads[key] = parent_grad if key not in walk.grads else walk.grads[key] + parent_grad
+    for tensor in forward_order(root):
+        if tensor.op is None and id(tensor) in walk.grads:
+            walk.grads[id(tensor)] = walk.grads[id(tensor)].astype(tensor.dtype, copy=False)
+    return walk
+
+
+def _backward_order(root):
+    """The tensors that need a gradient, in the order the engine's backward visits them."""
+    order = [t for t in forward_order(root) if t.requires_grad]
+    if all(hasattr(t, "_seq") for t in order):  # tensor.py numbers ops as they are made: newest first
+        return sorted(order, key=lambda t: t._seq, reverse=True)
+    return order[::-1]
+
+
 # ---------------------------------------------------------------- drawing
 
-def draw_graph(root, *, params=None, show_values=True, show_grads=True, rankdir="LR", max_nodes=500, title=None):
+def draw_graph(root, *, params=None, show_values=True, show_grads=True, rankdir="TB", max_nodes=500, title=None,
+               full=FULL):
     """The graph that computed ``root`` as a graphviz.Digraph (displays inline in Jupyter).
 
     Tensor nodes show a name (from ``params`` — a dict, an nn.Module or (name, tensor) pairs —
-    or the ``name=`` given to Tensor), shape and dtype, and when asked a glance at the value and
-    at ``.grad`` (leaves get .grad from backward; call ``retain_grads(root)`` before backward to
-    see every intermediate's gradient too). Op nodes show the op and its backward rule. Weights
-    (leaves that require grad) are blue, constants grey, the root orange; edges run in the
-    direction the data flows, labelled A, B when an op has several inputs. Past ``max_nodes``
-    the nodes farthest from the root are left out and a note says how many.
+    or the ``name=`` given to Tensor), shape and dtype, and when asked the value and ``.grad``
+    (leaves get .grad from backward; call ``retain_grads(root)`` before backward to see every
+    intermediate's gradient too). Arrays up to ``full`` × ``full`` appear in full, larger ones as
+    their first entries, norm, min and max. Op nodes show the op and its backward rule written
+    with the picture's own names. Where a gradient arrived along several paths and the graph is
+    still held (``backward(retain_graph=True)``), the node shows the contributions and their sum.
+    Weights (leaves that require grad) are blue, constants grey, the root orange; edges run in
+    the direction the data flows (top to bottom by default; ``rankdir="LR"`` for left to right).
+    Past ``max_nodes`` the nodes farthest from the root are left out and a note says how many.
 
     Render with ``.render("out/graph", format="svg")``; ``.source`` is the DOT text.
     """
     return _build_graph(root, params=params, show_values=show_values, show_grads=show_grads, rankdir=rankdir,
-                        max_nodes=max_nodes, title=title)
+                        max_nodes=max_nodes, title=title, full=full)
 
 
 def to_dot(root, **options):
@@ -191,78 +313,157 @@ def to_dot(root, **options):
     return draw_graph(root, **options).source
 
 
-def _build_graph(root, *, params, show_values, show_grads, rankdir, max_nodes, title, frame=None):
+class _Layout:
+    """Fixed node sizes and title width, so that every frame of draw_backward_steps lays out the same."""
+
+    def __init__(self, sizes, title_width):
+        self.sizes, self.title_width = sizes, title_width
+
+
+def _build_graph(root, *, params, show_values, show_grads, rankdir, max_nodes, title, full, frame=None,
+                 layout=None):
     """Build the Digraph. ``frame`` (from draw_backward_steps) overrides the gradients and highlights a step."""
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
     order = forward_order(root)
-    labels = node_labels(order, params)
+    labels, names = node_labels(order, params), given_names(order, params)
     drawn = _nearest_to_root(root, max_nodes)
     index = {id(t): i for i, t in enumerate(order)}
+    parts = {} if frame is not None or not show_grads else _paths_into(root, order)
     lines, cut_ops = [], []
     for tensor in order:
         if id(tensor) not in drawn:
             continue
-        grad = _gradient_to_show(tensor, show_grads, frame)
-        lines.append(_tensor_line(tensor, index, labels, tensor is root, show_values, grad, frame))
+        grad_rows = _grad_rows(tensor, show_grads, frame, parts, full)
+        lines.append(_tensor_line(tensor, index, labels, tensor is root, show_values, grad_rows, frame, full))
         if tensor.op is not None:
-            lines.extend(_op_lines(tensor, index, drawn, frame))
+            lines.extend(_op_lines(tensor, index, drawn, frame, rule_with_names(tensor, names), names))
             if any(id(p) not in drawn for p in tensor.op.parents):
                 cut_ops.append(index[id(tensor)])
     if cut_ops:
         lines.extend(_cut_note_lines(order, drawn, cut_ops, max_nodes))
-    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"}
+    if layout is not None:
+        lines = [_fix_size(line, layout.sizes) for line in lines]
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.3"}
     if title:
-        graph_attr.update(label=f"<<B>{_escape(title)}</B>>", labelloc="t", fontsize="16")
-    return Graph(graph_attr=graph_attr, node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        graph_attr.update(label=_title_label(title, layout), labelloc="t", fontsize="15")
+    return Graph(graph_attr=graph_attr, node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.1,0.07"},
                  edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555"},
                  body=[line + "\n" for line in lines])
+
+
+def _title_label(title, layout):
+    if layout is None:
+        return f"<<B>{_escape(title)}</B>>"
+    return (f'<<TABLE BORDER="0" FIXEDSIZE="TRUE" WIDTH="{layout.title_width}" HEIGHT="26"><TR><TD>'
+            f"<B>{_escape(title)}</B></TD></TR></TABLE>>")
+
+
+def _fix_size(line, sizes):
+    node = line.strip().split(" ", 1)[0]
+    if " -> " in line or node not in sizes:
+        return line
+    width, height = sizes[node]
+    return line[:-1] + f' width="{width:.3f}" height="{height:.3f}" fixedsize="true"]'
 
 
 def _escape(text):
     return html.escape(str(text), quote=True)
 
 
-def _gradient_to_show(tensor, show_grads, frame):
+def _paths_into(root, order):
+    """{id(t): [contribution arrays]} for the tensors whose gradient arrives along two or more paths.
+
+    Empty unless the graph is still held and the contributions add up to each tensor's ``.grad``
+    (the picture never shows a sum that is not the gradient it prints).
+    """
+    uses = {}
+    for tensor in order:
+        if tensor.op is not None:
+            for parent in tensor.op.parents:
+                if parent.requires_grad:
+                    uses[id(parent)] = uses.get(id(parent), 0) + 1
+    shared = {key for key, count in uses.items() if count > 1}
+    if not shared or root.size != 1 or not root.requires_grad:
+        return {}
+    try:
+        walk = backward_walk(root)
+    except GraphFreed:
+        return {}
+    by_id = {id(t): t for t in order}
+    found = {}
+    for key in shared:
+        parts = [array for _, array in walk.contributions.get(key, [])]
+        grad = by_id[key].grad
+        if len(parts) > 1 and grad is not None and np.shape(grad) == np.shape(walk.grads[key]) \
+                and np.allclose(grad, walk.grads[key], rtol=1e-5, atol=1e-7):
+            found[key] = parts
+    return found
+
+
+def _grad_rows(tensor, show_grads, frame, parts, full):
+    """The gradient lines of a tensor node (empty when it has none to show)."""
     if not show_grads:
-        return None
+        return []
     if frame is not None:
-        return frame.grads.get(id(tensor))
-    return tensor.grad
+        return frame.grad_rows(tensor, full)
+    if tensor.grad is None:
+        return []
+    return _with_paths("grad", tensor.grad, parts.get(id(tensor), []), full)
 
 
-def _tensor_line(tensor, index, labels, is_root, show_values, grad, frame):
+def _with_paths(head, total, pieces, full):
+    """'grad 4 + 4 = 8' for scalars reached along several paths; the sum, then its parts, for arrays."""
+    if len(pieces) > 1 and all(np.size(p) == 1 for p in pieces):
+        return [f"{head} " + " + ".join(glance(p) for p in pieces) + f" = {glance(total)}"]
+    rows = _prefixed(head, glance_lines(total, full))
+    if len(pieces) > 1:
+        texts = [glance(p, full) for p in pieces]
+        joined = " + ".join(texts)
+        rows.append(f"= {joined}" if len(joined) <= 70 else f"= the sum of {len(pieces)} paths' gradients")
+    return rows
+
+
+def _prefixed(head, rows):
+    pad = " " * (len(head) + 1)
+    return [f"{head} {rows[0]}"] + [pad + row for row in rows[1:]]
+
+
+def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, full):
     label = labels[id(tensor)]
     named = bool(tensor.name) or not label.partition("#")[2].isdigit()
-    rows = [f"<B>{_escape(label)}</B>" if named else f"<I>{_escape(label)}</I>",
+    head = [f"<B>{_escape(label)}</B>" if named else f"<I>{_escape(label)}</I>",
             f"{_shape_text(tensor.shape)} {tensor.dtype}"]
-    if show_values:
-        rows.append(_escape(f"value {glance(tensor.data)}"))
-    if grad is not None:
-        rows.append(f'<FONT COLOR="{COLORS["grad"]}">{_escape("grad " + glance(grad))}</FONT>')
+    rows = _prefixed("value", glance_lines(tensor.data, full)) if show_values else []
+    body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10">{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
+                   for row in rows)
+    body += "".join(f'<FONT FACE="monospace" POINT-SIZE="10" COLOR="{COLORS["grad"]}">{_escape(row)}</FONT>'
+                    f'<BR ALIGN="LEFT"/>' for row in grad_rows)
+    label_html = "<BR/>".join(head) + ("<BR/>" + body if body else "")
     kind = "root" if is_root else "value" if tensor.op is not None else "param" if tensor.requires_grad else "const"
     style = '"filled,dashed"' if kind == "const" else '"filled"'
     extra = ' peripheries="2"' if is_root else ""
     if frame is not None and id(tensor) in frame.fresh:
         extra += f' color="{COLORS["grad"]}" penwidth="2.5"'
-    return (f'\tt{index[id(tensor)]} [label=<{"<BR/>".join(rows)}> shape="box" style={style} '
+    return (f'\tt{index[id(tensor)]} [label=<{label_html}> shape="box" style={style} '
             f'fillcolor="{COLORS[kind]}"{extra}]')
 
 
-def _op_lines(tensor, index, drawn, frame):
+def _op_lines(tensor, index, drawn, frame, rule, names):
     """The op node, its edge to the result, and the edges from each drawn input."""
     op, i = tensor.op, index[id(tensor)]
     current = frame is not None and frame.current is tensor
     fill = COLORS["current"] if current else COLORS["op"]
-    rule = f'<BR/><FONT POINT-SIZE="10">{_escape(op.rule)}</FONT>' if op.rule else ""
-    lines = [f'\top{i} [label=<<B>{_escape(op.name)}</B>{rule}> shape="box" style="rounded,filled" '
+    rule_html = f'<BR/><FONT POINT-SIZE="10">{_escape(rule)}</FONT>' if rule else ""
+    lines = [f'\top{i} [label=<<B>{_escape(op.name)}</B>{rule_html}> shape="box" style="rounded,filled" '
              f'fillcolor="{fill}"{" penwidth=2.5" if current else ""}]',
              f"\top{i} -> t{i}"]
-    roles = "ABCDEFGH" if len(op.parents) > 1 else ""
     for position, parent in enumerate(op.parents):
         if id(parent) not in drawn:
             continue
-        attrs = [f'label="{roles[position]}"'] if position < len(roles) else []
+        # an input without a name of its own is called by the rule's symbol: the edge says which one
+        symbol = op.symbols[position] if position < len(op.symbols) and id(parent) not in names else None
+        attrs = [f'label="{_escape(symbol)}"'] if symbol else []
         if current and parent.requires_grad:
             attrs.append(f'color="{COLORS["grad"]}" penwidth="2.5"')
         lines.append(f"\tt{index[id(parent)]} -> op{i}" + (f" [{' '.join(attrs)}]" if attrs else ""))
@@ -285,24 +486,28 @@ class BackwardTrace:
     """A callable for ``loss.backward(trace=...)`` that records (and with ``echo=True`` prints) each step.
 
     The engine calls it as ``trace(node, grad, input_grads)`` once per op node, root first.
-    ``rows`` holds one dict per step: ``step``, ``node`` (label), ``op``, ``rule``,
-    ``grad_shape``, ``grad`` (a glance at the gradient reaching the node) and ``inputs``: one
-    dict per input with ``label``, ``shape`` and ``grad`` (a glance at the gradient passed to
-    it; None for an input that needs none). ``keep_arrays=True`` also keeps the raw arrays in
-    ``steps`` as (node, grad, input_grads), for draw_backward_steps.
+    ``rows`` holds one dict per step: ``step``, ``node`` (label), ``op``, ``rule`` (in the
+    graph's own names), ``grad_shape``, ``grad`` (the gradient reaching the node, a numpy array)
+    and ``inputs``: one dict per input with ``label``, ``shape``, ``grad_shape`` and ``grad`` (the
+    array passed to it; None for an input that needs none). The arrays are copies, safe to
+    keep. ``str(trace)`` is the text view. ``keep_arrays=True`` also keeps (node, grad,
+    input_grads) in ``steps``, for draw_backward_steps.
     """
 
     def __init__(self, echo=False, params=None, keep_arrays=False, printer=print):
         self.echo, self.params, self.keep_arrays, self.printer = echo, params, keep_arrays, printer
-        self.rows, self.steps, self.labels = [], [], None
+        self.rows, self.steps, self.labels, self.names = BackwardSteps(), [], None, None
 
     def __call__(self, node, grad, input_grads):
         if self.labels is None:  # the first node the backward visits is the root
-            self.labels = node_labels(forward_order(node), self.params)
+            order = forward_order(node)
+            self.labels, self.names = node_labels(order, self.params), given_names(order, self.params)
+        grad = np.array(grad, copy=True)
+        input_grads = tuple(None if g is None else np.array(g, copy=True) for g in input_grads)
         row = self._row(node, grad, input_grads)
         self.rows.append(row)
         if self.keep_arrays:
-            self.steps.append((node, grad, tuple(input_grads)))
+            self.steps.append((node, grad, input_grads))
         if self.echo:
             self.printer(format_step(row))
 
@@ -313,33 +518,44 @@ class BackwardTrace:
             needed = parent_grad is not None and parent.requires_grad
             inputs.append({"label": self._label(parent), "shape": parent.shape,
                            "grad_shape": np.shape(parent_grad) if needed else None,
-                           "grad": glance(parent_grad) if needed else None})
-        return {"step": len(self.rows) + 1, "node": self._label(node), "op": op.name, "rule": op.rule,
-                "grad_shape": np.shape(grad), "grad": glance(grad), "inputs": inputs}
+                           "grad": parent_grad if needed else None})
+        return {"step": len(self.rows) + 1, "node": self._label(node), "op": op.name,
+                "rule": rule_with_names(node, self.names), "grad_shape": np.shape(grad), "grad": grad,
+                "inputs": inputs}
 
     def _label(self, tensor):
         return self.labels.get(id(tensor)) or tensor.name or "?"
 
     def __str__(self):
-        return "\n".join(format_step(row) for row in self.rows)
+        return str(self.rows)
+
+
+class BackwardSteps(list):
+    """The rows of a BackwardTrace (a list of dicts holding the gradient arrays); ``str()`` is the text view."""
+
+    def __str__(self):
+        return "\n".join(format_step(row) for row in self)
 
 
 def format_step(row):
     """Three or more lines for one backward step: the node and its gradient, the rule, each input's gradient."""
     inputs = ", ".join(i["label"] for i in row["inputs"])
     lines = [f"step {row['step']:>2}  {row['node']} = {row['op']}({inputs})    "
-             f"G = dL/d{row['node']}: {_shape_text(row['grad_shape'])}  {row['grad']}",
+             f"G = dL/d{row['node']}: {_shape_text(row['grad_shape'])}  {glance(row['grad'])}",
              f"         rule: {row['rule']}"]
     for item in row["inputs"]:
         if item["grad"] is None:
             lines.append(f"         -> {item['label']}: no gradient needed")
         else:
-            lines.append(f"         -> {item['label']}: {_shape_text(item['grad_shape'])}  {item['grad']}")
+            lines.append(f"         -> {item['label']}: {_shape_text(item['grad_shape'])}  {glance(item['grad'])}")
     return "\n".join(lines)
 
 
 def trace_backward(loss, echo=True, params=None, retain_graph=False):
-    """Run ``loss.backward()`` and return its steps as rows (see BackwardTrace); print them when ``echo``."""
+    """Run ``loss.backward()`` and return its steps (see BackwardTrace): dicts holding the gradient arrays.
+
+    ``print(steps)`` (or ``echo=True``, the default) shows the text view.
+    """
     trace = BackwardTrace(echo=echo, params=params)
     loss.backward(trace=trace, retain_graph=retain_graph)
     return trace.rows
@@ -348,44 +564,114 @@ def trace_backward(loss, echo=True, params=None, retain_graph=False):
 # ---------------------------------------------------------------- one picture per backward step
 
 class _Frame:
-    """What one picture of draw_backward_steps highlights: the gradients reached so far and this step's op."""
+    """What one picture of draw_backward_steps shows: the gradients reached so far and this step's op."""
 
-    def __init__(self):
-        self.grads, self.fresh, self.current = {}, set(), None
+    def __init__(self, expected):
+        self.expected = expected  # {id(t): how many contributions t receives in the whole pass}
+        self.parts, self.totals, self.fresh, self.current = {}, {}, set(), None
+
+    def advance(self, node, grad, input_grads):
+        """Move on by one backward step: node's gradient is complete; its inputs receive theirs."""
+        self.current, self.fresh = node, {id(node)}
+        self.totals.setdefault(id(node), grad)  # the root's seed; for any other node, the sum it already shows
+        for parent, parent_grad in zip(node.op.parents, input_grads):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            self.parts.setdefault(key, []).append(parent_grad)
+            self.totals[key] = self.totals[key] + parent_grad if key in self.totals else parent_grad
+            self.fresh.add(key)
+
+    def grad_rows(self, tensor, full):
+        key = id(tensor)
+        if key not in self.totals:
+            return []
+        parts, expected = self.parts.get(key, []), self.expected.get(key, 0)
+        if len(parts) < expected:
+            return _prefixed("grad so far", glance_lines(self.totals[key], full)) + \
+                [f"({len(parts)} of {expected} paths arrived)"]
+        return _with_paths("grad", self.totals[key], parts, full)
 
 
-def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=False, rankdir="LR",
-                        max_nodes=200, retain_graph=False):
+def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=True, rankdir="TB",
+                        max_nodes=200, retain_graph=False, full=FULL):
     """Run ``loss.backward()`` and write one picture per step into ``folder``; return the file paths.
 
     Picture 0 is the graph before backward. Picture k highlights the op whose rule runs at step
     k (red fill), the edges its gradient flows back along, and the tensors that just received a
-    gradient; every tensor shows the gradient it has accumulated so far. Leaf .grad fills in
-    as with a plain backward.
+    gradient; every tensor shows its value and the gradient it has accumulated so far (a tensor
+    reached along two paths says how many have arrived). Every picture has the same size and
+    the same node placement, so flipping through them the graph stands still. Leaf .grad fills
+    in as with a plain backward. Without Graphviz's ``dot`` it writes each step's DOT source
+    (``step_00.gv``, ...) and raises GraphvizNotFound.
     """
     trace = BackwardTrace(params=params, keep_arrays=True)
     loss.backward(trace=trace, retain_graph=retain_graph)
+    expected = {}
+    for node, _, input_grads in trace.steps:
+        for parent, parent_grad in zip(node.op.parents, input_grads):
+            if parent_grad is not None and parent.requires_grad:
+                expected[id(parent)] = expected.get(id(parent), 0) + 1
+    options = dict(params=params, show_values=show_values, show_grads=True, rankdir=rankdir, max_nodes=max_nodes,
+                   full=full)
+    frames, titles, frame = [], [], _Frame(expected)
+    for k, (node, grad, input_grads) in enumerate([(None, None, ())] + trace.steps):
+        if node is not None:
+            frame.advance(node, grad, input_grads)
+            row = trace.rows[k - 1]
+            inputs = ", ".join(i["label"] for i in row["inputs"])
+            titles.append(f"backward step {k} of {len(trace.steps)}: {row['node']} = {row['op']}({inputs});  "
+                          f"{row['rule']}")
+        else:
+            titles.append(f"before backward: every value computed, no gradient yet ({len(trace.steps)} steps follow)")
+        frames.append(_snapshot(frame))
+    graphs = [_build_graph(loss, title=title, frame=f, **options) for f, title in zip(frames, titles)]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    frame, paths = _Frame(), []
-    options = dict(params=params, show_values=show_values, show_grads=True, rankdir=rankdir, max_nodes=max_nodes)
-    for k, (node, grad, input_grads) in enumerate([(None, None, ())] + trace.steps):
-        title = "before backward" if node is None else f"step {k}: {trace.rows[k - 1]['node']} " \
-                                                        f"({node.op.name}: {node.op.rule})"
-        if node is not None:
-            _advance(frame, node, grad, input_grads)
-        graph = _build_graph(loss, title=title, frame=frame, **options)
+    try:
+        layout = _common_layout(graphs, titles)
+    except GraphvizNotFound:  # no pictures without dot, but the DOT text of every step is still useful
+        for k, graph in enumerate(graphs):
+            graph.save(folder / f"step_{k:02d}.gv")
+        raise
+    paths = []
+    for k, (f, title) in enumerate(zip(frames, titles)):
+        graph = _build_graph(loss, title=title, frame=f, layout=layout, **options)
         paths.append(graph.render(folder / f"step_{k:02d}", format=format, cleanup=True))
     return paths
 
 
-def _advance(frame, node, grad, input_grads):
-    """Move the frame on by one backward step: node's gradient is complete; its inputs receive theirs."""
-    frame.current, frame.fresh = node, {id(node)}
-    frame.grads[id(node)] = grad
-    for parent, parent_grad in zip(node.op.parents, input_grads):
-        if parent_grad is None or not parent.requires_grad:
-            continue
-        key = id(parent)
-        frame.grads[key] = frame.grads[key] + parent_grad if key in frame.grads else parent_grad
-        frame.fresh.add(key)
+def _snapshot(frame):
+    copy = _Frame(frame.expected)
+    copy.parts = {key: list(parts) for key, parts in frame.parts.items()}
+    copy.totals, copy.fresh, copy.current = dict(frame.totals), set(frame.fresh), frame.current
+    return copy
+
+
+def _common_layout(graphs, titles):
+    """The largest size each node takes in any frame (from Graphviz's own layout), and a title width for all."""
+    sizes = {}
+    for graph in graphs:
+        plain = graph.pipe(format="plain").decode("utf-8")
+        for line in plain.splitlines():
+            parts = line.split()
+            if parts and parts[0] == "node":
+                width, height = float(parts[4]), float(parts[5])
+                old = sizes.get(parts[1], (0.0, 0.0))
+                sizes[parts[1]] = (max(old[0], width), max(old[1], height))
+    title_width = int(max(len(t) for t in titles) * 9.5) + 30  # points, at the title's 15 pt bold
+    return _Layout(sizes, title_width)
+
+
+# ---------------------------------------------------------------- the explorer (its own module; needs no Graphviz)
+
+def to_html(root, path=None, **options):
+    """The explorer page of ``root``'s graph (see ``tinygrad_sm.explorer.to_html``); needs no Graphviz."""
+    from . import explorer  # explorer.py imports this module's helpers, so it is loaded on first use
+    return explorer.to_html(root, path, **options)
+
+
+def explore(root, **options):
+    """The explorer of ``root`` shown inline in Jupyter (see ``tinygrad_sm.explorer.explore``)."""
+    from . import explorer
+    return explorer.explore(root, **options)

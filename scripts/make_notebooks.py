@@ -1,0 +1,288 @@
+"""Write the four notebooks of examples/notebooks/ (one per lecture note) and run them, storing their outputs.
+
+Each notebook: the note's derivation in a few lines, the engine computing the same quantity, the
+closed form beside it, the graph and the explorer inline, and the note's experiment. Run with
+`make notebooks` (or `python scripts/make_notebooks.py [names...]`); tests/test_notebooks.py
+re-runs every committed notebook from a clean kernel and checks its stored outputs are current.
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "examples" / "notebooks"
+
+SETUP = '''import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path.cwd().parent))  # examples/: the example scripts, for the experiments
+from tinygrad_sm import Tensor, nn
+from tinygrad_sm.viz import draw_graph, explore, retain_grads
+
+np.set_printoptions(precision=4, suppress=True)'''
+
+
+def md(text):
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def code(text):
+    return nbformat.v4.new_code_cell(text.strip())
+
+
+NOTE_000 = [
+    md("""
+# Note 000 (multiclass logistic regression): the gradient of J with respect to Θ
+
+`000_b25ad37945746a9f.txt` (note 000, multiclass logistic regression). Each row Θ_k of the
+K × (D + 1) matrix Θ scores one class; p(y | x, Θ) = softmax(Θx)_y. With the one-hot T of the
+label, the loss of one example is the cross-entropy J(Θ) = -Σ_k T_k log softmax(Θx)_k, and the
+note's §1.1.4 derives, row by row,
+
+  ∂J/∂Θ_j = -Σ_k T_k (I[k = j] - softmax(Θx)_j) xᵀ = (softmax(Θx)_j - T_j) xᵀ.
+
+Below the engine computes J and its gradient by backprop, and the closed form is written out
+beside it."""),
+    code(SETUP),
+    code('''rng = np.random.default_rng(0)
+D, K = 3, 4
+x = np.append(rng.standard_normal(D), 1.0)           # the bias folded in as a constant feature
+label = 2
+Theta = Tensor(rng.standard_normal((K, D + 1)), requires_grad=True, name="Θ")
+z = Theta @ Tensor(x, name="x")
+z.name = "z"
+J = z.softmax_cross_entropy(np.array(label))
+J.name = "J"
+page = explore(J, title="note 000: J = CE(Θx, y)")   # the explorer replays backward itself, before ours
+retain_grads(J)
+J.backward(retain_graph=True)
+print("J =", round(J.item(), 4))
+print("engine dJ/dΘ:\\n", Theta.grad)'''),
+    code('''T = np.eye(K)[label]
+p = np.exp(Theta.data @ x) / np.exp(Theta.data @ x).sum()
+closed_form = np.stack([-sum(T[k] * ((k == j) - p[j]) for k in range(K)) * x for j in range(K)])
+print("closed form (softmax(Θx)_j - T_j) xᵀ:\\n", closed_form)
+print("largest difference:", float(np.abs(Theta.grad - closed_form).max()))'''),
+    md("The graph after backward: every tensor with its value and gradient, every op with its rule in these names."),
+    code('draw_graph(J, title="note 000: J = CE(Θx, y) after backward")'),
+    md("The explorer: step through the forward pass, then the backward pass, with ← and → (click a tensor for its full arrays)."),
+    code("page"),
+    md("""
+## The note's experiment: K = 2 is binary logistic regression (§1.1.3)
+
+With two classes, softmax(z)_1 = e^{z_1} / (e^{z_0} + e^{z_1}) = σ(z_1 - z_0), so the multiclass
+loss is the binary logistic loss of the score difference, and so are their gradients."""),
+    code('''w2 = Tensor(rng.standard_normal((2, D + 1)), requires_grad=True, name="Θ")
+y = 1
+multiclass = (w2 @ Tensor(x)).softmax_cross_entropy(np.array(y))
+multiclass.backward()
+difference = Tensor(w2.data.copy(), requires_grad=True)
+score = (difference[1] - difference[0]) @ Tensor(x)
+binary = nn.binary_logistic(score.reshape(1), np.array([1.0]))   # log(1 + e^{-yz}) with y = +1
+binary.backward()
+print("losses:", round(multiclass.item(), 6), round(binary.item(), 6))
+print("largest gradient difference:", float(np.abs(w2.grad - difference.grad).max()))'''),
+]
+
+NOTE_001 = [
+    md("""
+# Note 001 (softmax regression): the illustration, the vectorised gradient, and the digits
+
+`001_b606231dbf973e55.txt` (note 001, softmax regression). The score of class k is z_k = w_kᵀx,
+ŷ = softmax(z), and the cross-entropy f_CE = -Σ_k y_k log ŷ_k of the one-hot label y has the
+gradient ∇_{w_k} f_CE = x (ŷ_k - y_k); for n examples in the columns of X, ∇_W f_CE = (1/n) X(Ŷ - Y).
+
+**Illustration** (the note's numbers): x = [-1, 1] and w(1) = [-2.5, -1], w(2) = [1, 2],
+w(3) = [1, 0] give z = [1.5, 1, -1] and ŷ ≈ [.592, .359, .049]."""),
+    code(SETUP),
+    code('''import softmax_illustration
+
+x, W, z, probs, loss = softmax_illustration.forward(label=0)
+print("z =", z.data, "  ŷ =", probs.data.round(3))
+for r in softmax_illustration.gradients_for_each_label():
+    print(f"y = {r['label']}: engine dL/dz = {r['grad_z'].round(4)}   ŷ - onehot(y) = {r['formula_z'].round(4)}")'''),
+    md("The graph of the illustration for y = 0 after backward, and its explorer (← → to step, click a tensor):"),
+    code('''x, W, z, probs, loss = softmax_illustration.forward(label=0)
+page = explore(loss, title="note 001: the illustration, y = 0")
+retain_grads(loss)
+loss.backward(retain_graph=True)
+draw_graph(loss, title="note 001 illustration after backward")'''),
+    code("page"),
+    md("## Vectorised: ∇_W f_CE = (1/n) X(Ŷ - Y), our X holding examples in rows (so Xᵀ(Ŷ - Y)/n)"),
+    code('''rng = np.random.default_rng(1)
+n, d, k = 8, 5, 4
+X, labels = rng.standard_normal((n, d)), rng.integers(0, k, n)
+W = Tensor(rng.standard_normal((d, k)), requires_grad=True, name="W")
+(Tensor(X) @ W).softmax_cross_entropy(labels).backward()
+Z = X @ W.data
+Y_hat = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+closed_form = X.T @ (Y_hat - np.eye(k)[labels]) / n
+print("largest difference from the closed form:", float(np.abs(W.grad - closed_form).max()))'''),
+    md("## The note's demo: softmax regression on handwritten digits (the bundled 8×8 digits: a few seconds)"),
+    code('''import matplotlib.pyplot as plt
+import mnist_softmax
+from tinygrad_sm.models import SoftmaxRegression
+
+images, digits, side, description = mnist_softmax.load_images("digits")
+X_train, X_test, y_train, y_test = mnist_softmax.split(images, digits, side)
+model = SoftmaxRegression(lr=0.5, epochs=10, batch_size=64, random_state=0).fit(X_train, y_train)
+print(f"{len(X_train)} training images; test accuracy {model.score(X_test, y_test):.4f}")
+fig, axes = plt.subplots(2, 5, figsize=(10, 4.4))
+limit = np.abs(model.coef_).max()
+for ax, row, label in zip(axes.flat, model.coef_, model.classes_):
+    ax.imshow(row.reshape(side, side), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_title(f"w_{label}")
+    ax.axis("off")
+fig.suptitle("the learned weight rows: red raises the class score, blue lowers it")
+plt.show()'''),
+]
+
+NOTE_002 = [
+    md("""
+# Note 002 (softmax Jacobian and cross-entropy): ∂y_i/∂z_j = y_i(δ_ij - y_j) and ∂ξ/∂z = y - t
+
+`002_745dccf58f32441b.txt` (note 002, softmax Jacobian). This note writes y = softmax(z) for the
+output and t for the one-hot label (note 001's ŷ and y). With Σ_C = Σ_d e^{z_d},
+∂y_i/∂z_i = y_i(1 - y_i) and ∂y_i/∂z_j = -y_i y_j for i ≠ j; through ∂ log y_c / ∂y_c = 1 / y_c the
+cross-entropy ξ = -Σ_c t_c log y_c has ∂ξ/∂z = y - t.
+
+**The Jacobian by backprop:** backward seeded with e_i gives row i of the Jacobian."""),
+    code(SETUP),
+    code('''z_values = np.array([1.5, 1.0, -1.0, 0.5])
+rows = []
+for i in range(4):
+    z = Tensor(z_values, requires_grad=True)
+    z.softmax().backward(np.eye(4)[i])
+    rows.append(z.grad)
+engine = np.stack(rows)
+y = np.exp(z_values) / np.exp(z_values).sum()
+print("engine Jacobian:\\n", engine)
+print("closed form diag(y) - y yᵀ:\\n", np.diag(y) - np.outer(y, y))
+print("largest difference:", float(np.abs(engine - (np.diag(y) - np.outer(y, y))).max()))'''),
+    md("## ∂ξ/∂z = y - t, through the separate softmax and log ops (the chain of the note), and fused"),
+    code('''label = 0
+z = Tensor(z_values, requires_grad=True, name="z")
+probs = z.softmax()
+probs.name = "ŷ"
+picked = probs[label]
+picked.name = "ŷ_y"
+xi = -picked.log()
+xi.name = "ξ"
+page = explore(xi, title="note 002: ξ = -log softmax(z)_y, op by op")
+retain_grads(xi)
+xi.backward(retain_graph=True)
+fused = Tensor(z_values, requires_grad=True)
+fused.softmax_cross_entropy(np.array(label)).backward()
+print("chain of ops:", z.grad)
+print("fused op:    ", fused.grad)
+print("y - t:       ", y - np.eye(4)[label])'''),
+    code('draw_graph(xi, title="note 002: ξ = -log softmax(z)_y after backward")'),
+    code("page"),
+    md("""
+## The note's example: softmax and classification
+
+The class with the largest score wins, and softmax keeps that order (it is monotone in each z_k):
+adding a constant to every score changes nothing, scaling the scores sharpens or flattens ŷ."""),
+    code('''for scores in ([1.5, 1.0, -1.0, 0.5], [11.5, 11.0, 9.0, 10.5], [3.0, 2.0, -2.0, 1.0], [0.15, 0.1, -0.1, 0.05]):
+    out = Tensor(np.array(scores)).softmax().data
+    print(f"z = {scores!s:<26} ŷ = {out.round(3)}  argmax {out.argmax()}")'''),
+]
+
+NOTE_003 = [
+    md("""
+# Note 003 (perceptron, SGD, two-layer nets): the losses, the breakout, and two moons
+
+`003_c7770d845551d3f5.txt` (note 003, perceptron, SGD and two-layer networks). The perceptron loss
+L(z, y) = max{0, -yz} with z = wᵀx has the gradient -y x on a mistake (y wᵀx < 0) and 0 otherwise,
+so SGD with η = 1 is the perceptron update w ← w + y x. For the two-layer net h = W1 x + b1,
+z = w2ᵀ g(h) + b2 and J = (y - z)², the chain rule gives ∂J/∂w2 = -2(y - z) g(h) and
+∂J/∂W1 = -2(y - z)(w2 ⊙ g'(h)) xᵀ."""),
+    code(SETUP),
+    code('''rng = np.random.default_rng(0)
+x, w_values = rng.standard_normal(4), rng.standard_normal(4)
+for y in (+1.0, -1.0):
+    w = Tensor(w_values, requires_grad=True)
+    (-y * (w @ Tensor(x))).relu().backward()
+    mistake = y * (w_values @ x) < 0
+    print(f"y = {y:+.0f}: mistake {mistake!s:<5} engine {w.grad}  closed form {-y * x if mistake else np.zeros(4)}")'''),
+    md("## The two-layer regression gradient, engine against the chain rule (g = relu)"),
+    code('''x, target, m = rng.standard_normal(3), 0.7, 5
+W1 = Tensor(rng.standard_normal((m, 3)), requires_grad=True, name="W1")
+b1 = Tensor(np.zeros(m), requires_grad=True, name="b1")
+w2 = Tensor(rng.standard_normal(m), requires_grad=True, name="w2")
+h = W1 @ Tensor(x, name="x") + b1
+h.name = "h"
+g = h.relu()
+g.name = "g"
+z = w2 @ g
+z.name = "z"
+J = (target - z) ** 2
+J.name = "J"
+page = explore(J, title="note 003: J = (y - z)², two-layer net")
+retain_grads(J)
+J.backward(retain_graph=True)
+r = -2 * (target - z.item())
+hv = h.data
+print("∂J/∂w2:", w2.grad, " closed form:", r * np.maximum(hv, 0) + 0.0)  # + 0.0: no -0 in print
+print("largest ∂J/∂W1 difference:", float(np.abs(W1.grad - np.outer(r * w2.data * (hv > 0), x)).max()))'''),
+    code('draw_graph(J, title="note 003: J = (y - z)² after backward")'),
+    code("page"),
+    md("""
+## Breakout: full-batch gradient descent on the perceptron loss ("Does it work? Nope.")
+
+On two moons (labels ±1), from w = 0: η = 1 and η = 0.1 give the same predictions at every step
+(the loss scales with w), while the logistic loss settles."""),
+    code('''import perceptron
+
+runs = perceptron.breakout(steps=60)
+for (loss_name, lr), run in runs.items():
+    tail = run["accuracy"][30:]
+    print(f"{loss_name:<10} η = {lr:<4} last 30 steps: accuracy between {min(tail):.3f} and {max(tail):.3f}")
+same = np.allclose(runs[("perceptron", 0.1)]["w"], 0.1 * runs[("perceptron", 1.0)]["w"], rtol=1e-4, atol=1e-7)
+print("η = 0.1 weights are 0.1 × the η = 1 weights at every step:", same)'''),
+    md("## Two moons: a line against the two-layer net of the note"),
+    code('''from tinygrad_sm.data import load_dataset, split_and_scale
+from tinygrad_sm.models import SoftmaxRegression, TwoLayerNet
+
+X, labels = load_dataset("moons", n_samples=500, noise=0.2, random_state=0)
+X_train, X_test, y_train, y_test = split_and_scale(X, labels, random_state=0)
+for model in (SoftmaxRegression(epochs=100, random_state=0), TwoLayerNet(hidden=10, epochs=100, random_state=0)):
+    model.fit(X_train.astype(np.float32), y_train)
+    print(f"{type(model).__name__:<18} held-out accuracy {model.score(X_test.astype(np.float32), y_test):.3f}")'''),
+]
+
+NOTEBOOKS = {
+    "000_multiclass_logistic.ipynb": NOTE_000,
+    "001_softmax_regression.ipynb": NOTE_001,
+    "002_softmax_jacobian.ipynb": NOTE_002,
+    "003_perceptron_two_layer.ipynb": NOTE_003,
+}
+
+
+def execute(notebook, timeout=120):
+    """Run every cell from a clean python3 kernel in examples/notebooks/; raises on the first error."""
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(FOLDER)}}).execute()
+    return notebook
+
+
+def main(names=None):
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    for name, cells in NOTEBOOKS.items():
+        if names and name not in names:
+            continue
+        notebook = nbformat.v4.new_notebook(cells=cells, metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"}})
+        execute(notebook)
+        nbformat.write(notebook, FOLDER / name)
+        print(f"wrote {FOLDER / name}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,311 @@
+"""The backprop explorer: one self-contained HTML page that steps through a graph's forward and backward pass.
+
+``to_html(root)`` returns the page (and writes it when given ``path``); ``explore(root)`` shows
+it inline in Jupyter. The page needs no network: its script and style are inline and it uses
+the browser's own fonts. A learner steps with the buttons or the ←/→ keys (Home/End jump to
+the ends): first the forward pass, each op filling in its output's value, then the backward
+pass, each op's rule (in the graph's own names) handing a gradient to each input, a tensor
+reached along two paths showing both contributions and their sum. A click on a tensor shows
+its full value and gradient arrays.
+
+The gradients come from a replay of the backward pass (``viz.backward_walk``: each op's own
+backward, in the engine's order); no ``.grad`` is touched. So call ``to_html`` before
+``loss.backward()``, or after ``loss.backward(retain_graph=True)``; after a plain backward the
+graph's saved arrays are gone and to_html says so. The layout is computed here, in Python:
+Graphviz is not needed.
+"""
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .viz import FULL, GraphFreed, backward_walk, forward_order, given_names, glance, glance_lines, node_labels, \
+    rule_with_names
+
+ASSETS = Path(__file__).with_name("explorer_assets")
+MAX_ELEMENTS = 20000   # arrays larger than this are embedded as their first MAX_ELEMENTS entries
+CHAR_WIDTH, LINE_HEIGHT, PAD = 7.3, 15, 8   # the page draws boxes in a 12 px monospace font
+
+
+def to_html(root, path=None, *, params=None, title=None, full=FULL, seed=None):
+    """One self-contained HTML page exploring the forward and backward pass of ``root``'s graph.
+
+    ``params`` names tensors as in ``draw_graph``; ``full`` is the largest side shown in full in
+    the boxes (a click shows any array in full); ``seed`` is dL/droot (ones by default). Returns
+    the HTML text and writes it to ``path`` when given.
+    """
+    data = explorer_data(root, params=params, title=title, full=full, seed=seed)
+    page = _page(data)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(page, encoding="utf-8")
+    return page
+
+
+class Explorer:
+    """What ``explore`` returns: shows the explorer inline in Jupyter; ``.html`` is the page, ``.save(path)`` writes it."""
+
+    def __init__(self, page, height):
+        self.html, self.height = page, height
+
+    def _repr_html_(self):
+        # an iframe keeps the page's script and style apart from the notebook's own
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width: 100%; height: {self.height}px; '
+                'border: 1px solid #ddd" sandbox="allow-scripts"></iframe>')
+
+    def save(self, path):
+        Path(path).write_text(self.html, encoding="utf-8")
+        return str(path)
+
+    def __repr__(self):
+        return f"Explorer(html of {len(self.html)} characters; shown inline in Jupyter)"
+
+
+def explore(root, *, height=640, **options):
+    """The explorer of ``root`` as an object that Jupyter shows inline (options as for ``to_html``)."""
+    return Explorer(to_html(root, **options), height)
+
+
+# ---------------------------------------------------------------- the data the page shows
+
+def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
+    """Everything the page shows, as a JSON-ready dict: tensors, ops, layout and the steps of both passes."""
+    order = forward_order(root)
+    labels, names = node_labels(order, params), given_names(order, params)
+    index = {id(t): i for i, t in enumerate(order)}
+    try:
+        walk = backward_walk(root, seed)
+    except GraphFreed as error:
+        raise ValueError(f"to_html: cannot replay the backward pass: {error}") from None
+    forward = _forward_steps(order)
+    steps = [{"phase": "start", "title": "Start: the inputs and weights have values; nothing is computed yet"}]
+    made_at = {}
+    for tensor in forward:
+        made_at[index[id(tensor)]] = len(steps)
+        steps.append(_forward_step(tensor, index, labels, len(forward)))
+    arrivals = {}
+    if walk.steps:
+        steps.append({"phase": "seed", "title": f"Backward: start from dL/d{labels[id(root)]} = "
+                                                f"{glance(walk.grads[id(root)])}", "node": index[id(root)]})
+        arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
+        _backward_steps(walk, index, labels, names, steps, arrivals, full)
+    tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
+    ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": rule_with_names(t, names),
+            "inputs": [index[id(p)] for p in t.op.parents],
+            "symbols": [t.op.symbols[k] if k < len(t.op.symbols) and id(p) not in names else ""
+                        for k, p in enumerate(t.op.parents)]}
+           for t in order if t.op is not None]
+    layout = _layout(order, index, tensors, ops)
+    return {"title": title or f"backprop explorer: {labels[id(root)]}", "tensors": tensors, "ops": ops,
+            "steps": steps, "layout": layout, "root": index[id(root)]}
+
+
+def _forward_steps(order):
+    """The op results in the order they were computed (the engine numbers ops as they are made)."""
+    made = [t for t in order if t.op is not None]
+    if all(hasattr(t, "_seq") and t._seq >= 0 for t in made):
+        return sorted(made, key=lambda t: t._seq)
+    return made
+
+
+def _forward_step(tensor, index, labels, count):
+    """The step at which ``tensor``'s op runs forward and its value appears."""
+    inputs = ", ".join(labels[id(p)] for p in tensor.op.parents)
+    return {"phase": "forward", "node": index[id(tensor)],
+            "title": f"{labels[id(tensor)]} = {tensor.op.name}({inputs})",
+            "count": count}
+
+
+def _backward_steps(walk, index, labels, names, steps, arrivals, full):
+    """One step per op of the replayed backward pass; each gradient handed on is an arrival at its input.
+
+    An arrival keeps the part that came and the running sum (added in the engine's order, so the
+    last sum is exactly the engine's .grad).
+    """
+    running = {}
+    for k, (node, g, input_grads) in enumerate(walk.steps, 1):
+        step_index = len(steps)
+        inputs = []
+        for parent, parent_grad in zip(node.op.parents, input_grads):
+            needed = parent_grad is not None and parent.requires_grad
+            entry = {"tensor": index[id(parent)], "grad": glance(parent_grad) if needed else None}
+            inputs.append(entry)
+            if needed:
+                key = id(parent)
+                running[key] = parent_grad if key not in running else running[key] + parent_grad
+                total = running[key].astype(parent.dtype, copy=False) if parent.op is None else running[key]
+                arrivals.setdefault(index[key], []).append(_arrival(step_index, index[id(node)], parent_grad, total,
+                                                                     full))
+        ins = ", ".join(labels[id(p)] for p in node.op.parents)
+        steps.append({"phase": "backward", "node": index[id(node)], "number": k, "count": len(walk.steps),
+                      "title": f"{labels[id(node)]} = {node.op.name}({ins})", "rule": rule_with_names(node, names),
+                      "G": glance(g), "inputs": inputs})
+
+
+def _arrival(step, source, part, total, full):
+    return {"step": step, "from": source, "part": _array(part), "total": _array(total),
+            "lines": glance_lines(total, full), "part_text": glance(part, full)}
+
+
+def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full):
+    kind = "root" if tensor is root else "value" if tensor.op is not None else \
+        "param" if tensor.requires_grad else "const"
+    return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names, "kind": kind,
+            "shape": list(tensor.shape), "dtype": str(tensor.dtype), "value": _array(tensor.data),
+            "value_lines": glance_lines(tensor.data, full), "made_at": made_at.get(i, 0), "grads": arrivals}
+
+
+def _array(a):
+    """{shape, data (flat, at most MAX_ELEMENTS numbers), truncated} for JSON; NaN and ±inf as strings."""
+    a = np.asarray(a)
+    flat = a.ravel()[:MAX_ELEMENTS]
+    data = flat.tolist() if a.dtype.kind in "biuf" else [str(v) for v in flat]
+    if a.dtype.kind == "f" and not np.all(np.isfinite(flat)):
+        data = [v if np.isfinite(v) else str(v) for v in data]
+    return {"shape": list(a.shape), "data": data, "truncated": a.size > MAX_ELEMENTS}
+
+
+# ---------------------------------------------------------------- layout: layers top to bottom, no Graphviz
+
+def _box_size(lines, height_lines=None):
+    width = max(len(line) for line in lines) * CHAR_WIDTH + 2 * PAD
+    return round(max(width, 60)), (height_lines or len(lines)) * LINE_HEIGHT + 2 * PAD - 4
+
+
+def _tensor_box_lines(entry):
+    """The most text a tensor's box ever holds (as explorer.js writes it): name, shape, value rows, gradient rows."""
+    shape = entry["shape"]
+    shape_text = "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    lines = [entry["label"], f"{shape_text} {entry['dtype']}"] + (["value ·  (not computed yet)"] if entry["made_at"] else [])
+    lines += ["value " + row for row in entry["value_lines"]]
+    for k, arrival in enumerate(entry["grads"], 1):
+        lines += ["grad so far " + row for row in arrival["lines"]]
+        lines.append(f"({k} of {len(entry['grads'])} paths arrived)")
+    if len(entry["grads"]) > 1:
+        lines.append("(" + " + ".join(a["part_text"] for a in entry["grads"]) + ")")
+    grads = entry["grads"]
+    height_lines = 2 + len(entry["value_lines"]) + (len(grads[-1]["lines"]) + (len(grads) > 1) if grads else 0)
+    return lines, height_lines
+
+
+def _layout(order, index, tensors, ops):
+    """Positions of every box: ops one layer below their inputs, results below their op, leaves just above their first use."""
+    boxes = {}
+    for entry in tensors:
+        boxes[f"t{entry['id']}"] = _box_size(*_tensor_box_lines(entry))
+    for op in ops:
+        boxes[f"op{op['tensor']}"] = _box_size([op["name"], op["rule"] or " "])
+    layer = {}
+    for t in order:  # parents come first in forward order
+        if t.op is None:
+            continue
+        op_layer = max((layer.get(f"t{index[id(p)]}", 0) for p in t.op.parents), default=0) + 1
+        layer[f"op{index[id(t)]}"] = op_layer
+        layer[f"t{index[id(t)]}"] = op_layer + 1
+    first_use = {}
+    for t in order:
+        if t.op is not None:
+            for p in t.op.parents:
+                key = f"t{index[id(p)]}"
+                first_use[key] = min(first_use.get(key, 10 ** 9), layer[f"op{index[id(t)]}"])
+    for t in order:
+        if t.op is None:
+            key = f"t{index[id(t)]}"
+            layer[key] = first_use[key] - 1 if key in first_use else 0
+    edges = [(f"t{i}", f"op{op['tensor']}") for op in ops for i in op["inputs"]] + \
+        [(f"op{op['tensor']}", f"t{op['tensor']}") for op in ops]
+    rows = {}
+    for name in boxes:
+        rows.setdefault(layer[name], []).append(name)
+    x = _place_in_rows(rows, boxes, edges)
+    y, top = {}, 20
+    for level in sorted(rows):
+        height = max(boxes[n][1] for n in rows[level])
+        for n in rows[level]:
+            y[n] = top + height / 2
+        top += height + 34
+    left = min(x[n] - boxes[n][0] / 2 for n in boxes)
+    nodes = {n: {"x": round(x[n] - left + 20, 1), "y": round(y[n], 1), "w": boxes[n][0], "h": boxes[n][1]}
+             for n in boxes}
+    width = max(v["x"] + v["w"] / 2 for v in nodes.values()) + 20
+    return {"nodes": nodes, "edges": edges, "width": round(width), "height": round(top)}
+
+
+def _place_in_rows(rows, boxes, edges, gap=24, sweeps=4):
+    """x of every box: each row ordered and placed near the mean x of its neighbours, sweeping down and up."""
+    up, down = {}, {}
+    for tail, head in edges:
+        down.setdefault(tail, []).append(head)
+        up.setdefault(head, []).append(tail)
+    x = {}
+    for level in sorted(rows):
+        _pack(rows[level], boxes, {n: i * 100.0 for i, n in enumerate(rows[level])}, x, gap)
+    levels = sorted(rows)
+    for sweep in range(sweeps):
+        sequence = levels[1:] if sweep % 2 == 0 else levels[-2::-1]
+        neighbours = up if sweep % 2 == 0 else down
+        for level in sequence:
+            wanted = {n: np.mean([x[m] for m in neighbours[n]]) if neighbours.get(n) else x[n] for n in rows[level]}
+            _pack(rows[level], boxes, wanted, x, gap)
+    return x
+
+
+def _pack(row, boxes, wanted, x, gap):
+    """Order a row by the x each box wants and place the boxes left to right without overlap, centred on the wish."""
+    row.sort(key=lambda n: wanted[n])
+    right = -float("inf")
+    for n in row:
+        half = boxes[n][0] / 2
+        x[n] = max(wanted[n], right + gap + half)
+        right = x[n] + half
+    shift = np.mean([wanted[n] - x[n] for n in row])  # pushed right by the packing: move back to the wishes' centre
+    for n in row:
+        x[n] += shift
+
+
+# ---------------------------------------------------------------- the page
+
+def _page(data):
+    script = (ASSETS / "explorer.js").read_text(encoding="utf-8")
+    style = (ASSETS / "explorer.css").read_text(encoding="utf-8")
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    title = html.escape(data["title"])
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{style}
+</style>
+</head>
+<body>
+<header>
+  <h1>{title}</h1>
+  <div class="controls">
+    <button id="first" title="Home: the start">« start</button>
+    <button id="prev" title="←: one step back">◀ back</button>
+    <button id="next" title="→: one step on">next ▶</button>
+    <button id="last" title="End: after the whole backward pass">end »</button>
+    <input id="slider" type="range" min="0" value="0" aria-label="step">
+    <span id="counter"></span>
+  </div>
+</header>
+<main>
+  <section id="graph"><svg id="canvas" xmlns="http://www.w3.org/2000/svg"></svg></section>
+  <aside>
+    <div id="step" class="panel"></div>
+    <div id="details" class="panel"><p class="hint">Click a tensor to see its full value and gradient.
+    Keys: ← →, Home, End.</p></div>
+  </aside>
+</main>
+<script id="explorer-data" type="application/json">{payload}</script>
+<script>
+{script}
+</script>
+</body>
+</html>
+"""
