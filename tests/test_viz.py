@@ -485,3 +485,13 @@ def test_rule_names_follow_the_picture():
     assert rule_with_names(probs, {id(h): "logits", id(probs): "p"}).startswith("dlogits = p ⊙ (G - Σ_j G_j p_j)")
     W = t64(np.ones((2, 2)), name="W1")
     assert rule_with_names(h @ W, {id(h): "h", id(W): "W1"}) == "dh = G W1ᵀ, dW1 = hᵀ G"
+
+
+def test_the_backward_replay_refuses_arrays_changed_in_place():
+    from tinygrad_sm.viz import backward_walk
+    w = t64([1.0, 2.0], name="w")
+    x = Tensor(np.array([3.0, 4.0]), name="x")
+    loss = (w * x).sum()
+    x += 1  # mul saved x: the replay would use the new values
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        backward_walk(loss)

@@ -23,6 +23,8 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
+from .versions import check_saved_arrays_unchanged
+
 INSTALL_HINT = ("Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu; `make graphviz` does this "
                 "as root), `brew install graphviz` (macOS), `conda install -c conda-forge graphviz`, or see "
                 "https://graphviz.org/download/. Without it, draw_graph(...).source and to_dot(...) still "
@@ -263,6 +265,7 @@ def backward_walk(root, seed=None):
         if node.op.released:
             raise GraphFreed(f"the {node.op.name} node's saved arrays were freed by an earlier backward(); "
                              "call this before loss.backward(), or use loss.backward(retain_graph=True)")
+        check_saved_arrays_unchanged(node)  # as the engine's backward: no gradient from arrays changed in place
         input_grads = tuple(node.op.backward(g))
         walk.steps.append((node, g, input_grads))
         for parent, parent_grad in zip(node.op.parents, input_grads):
