@@ -12,6 +12,7 @@ import graphviz
 import numpy as np
 import pytest
 
+import tinygrad_sm
 from tinygrad_sm import Tensor, nn, ops
 from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backward_steps, draw_graph,
                              forward_order, glance, retain_grads, to_dot, trace_backward)
@@ -43,6 +44,23 @@ def t64(values, grad=True, name=None):
 # One graph per op of the engine: (op name, number of tensor inputs, build from the inputs a, b).
 A = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]
 B = [[1.0, 2.0, 0.5], [-1.0, 0.5, 1.0]]
+MORE_OP_GRAPHS = {  # the extended ops of more_ops.py (issue 10)
+    **{name: (1, lambda a, b, name=name: getattr(a, name)()) for name in
+       ("abs", "sqrt", "square", "log1p", "expm1", "sin", "cos", "leaky_relu", "elu", "gelu", "prod", "var", "std",
+        "min", "flip")},
+    "clip": (1, lambda a, b: a.clip(0.6, 1.0)),
+    "cumsum": (1, lambda a, b: a.cumsum(axis=1)),
+    "narrow": (1, lambda a, b: a.split(1)[0]),
+    "broadcast_to": (1, lambda a, b: a.broadcast_to(2, 2, 3)),
+    "pad": (1, lambda a, b: a.pad(1)),
+    "tile": (1, lambda a, b: a.tile(2)),
+    "take_along_axis": (1, lambda a, b: a.take_along_axis(np.array([[0], [2]]), axis=1)),
+    "maximum": (2, lambda a, b: a.maximum(b)),
+    "minimum": (2, lambda a, b: a.minimum(b)),
+    "where": (2, lambda a, b: tinygrad_sm.where(a.data > 1, a, b)),
+    "concatenate": (2, lambda a, b: tinygrad_sm.cat([a, b])),
+    "stack": (2, lambda a, b: tinygrad_sm.stack([a, b])),
+}
 OP_GRAPHS = {
     "add": (2, lambda a, b: a + b),
     "sub": (2, lambda a, b: a - b),
@@ -67,6 +85,7 @@ OP_GRAPHS = {
     "log_softmax": (1, lambda a, b: a.log_softmax()),
     "logsumexp": (1, lambda a, b: a.logsumexp()),
     "softmax_cross_entropy": (1, lambda a, b: a.softmax_cross_entropy(np.array([2, 0]))),
+    **MORE_OP_GRAPHS,
 }
 
 

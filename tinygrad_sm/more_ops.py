@@ -20,25 +20,12 @@ def as_float(z):
     return z if z.dtype.kind in "fc" else z.astype(np.float32)
 
 
-class UnaryOp(Op):
-    """A one-input elementwise op: the rule's input is ``z``."""
-
-    __slots__ = ()
-    symbols = ("z",)
-
-
-class ReductionOp(Op):
-    """A one-input reduction or shape op: the rule's input is ``A``."""
-
-    __slots__ = ()
-    symbols = ("A",)
-
-
 # ---------------------------------------------------------------- elementwise, one input
 
-class Abs(UnaryOp):
+class Abs(Op):
     name, rule = "abs", "dz = G ⊙ sign(z)"
     __slots__ = ("z",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.z = z
@@ -49,9 +36,10 @@ class Abs(UnaryOp):
         return (g * np.sign(self.z),)
 
 
-class Sqrt(UnaryOp):
+class Sqrt(Op):
     name, rule = "sqrt", "dz = G / (2√z)"
     __slots__ = ("out",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.out = np.sqrt(as_float(z))
@@ -62,9 +50,10 @@ class Sqrt(UnaryOp):
         return (g / (2 * self.out),)
 
 
-class Square(UnaryOp):
+class Square(Op):
     name, rule = "square", "dz = 2 G ⊙ z"
     __slots__ = ("z",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.z = z
@@ -75,9 +64,10 @@ class Square(UnaryOp):
         return (2 * g * self.z,)
 
 
-class Log1p(UnaryOp):
+class Log1p(Op):
     name, rule = "log1p", "dz = G / (1 + z)"
     __slots__ = ("z",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.z = as_float(z)
@@ -88,9 +78,10 @@ class Log1p(UnaryOp):
         return (g / (1 + self.z),)
 
 
-class Expm1(UnaryOp):
+class Expm1(Op):
     name, rule = "expm1", "dz = G ⊙ e^z"
     __slots__ = ("out",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.out = np.expm1(as_float(z))
@@ -101,9 +92,10 @@ class Expm1(UnaryOp):
         return (g * (self.out + 1),)
 
 
-class Sin(UnaryOp):
+class Sin(Op):
     name, rule = "sin", "dz = G ⊙ cos z"
     __slots__ = ("z",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.z = as_float(z)
@@ -114,9 +106,10 @@ class Sin(UnaryOp):
         return (g * np.cos(self.z),)
 
 
-class Cos(UnaryOp):
+class Cos(Op):
     name, rule = "cos", "dz = -G ⊙ sin z"
     __slots__ = ("z",)
+    symbols = ("z",)
 
     def forward(self, z):
         self.z = as_float(z)
@@ -127,9 +120,10 @@ class Cos(UnaryOp):
         return (-g * np.sin(self.z),)
 
 
-class Clip(UnaryOp):
+class Clip(Op):
     name, rule = "clip", "dz = G ⊙ 1[lo ≤ z ≤ hi]"
     __slots__ = ("inside",)
+    symbols = ("z",)
 
     def forward(self, z, low, high):
         self.inside = np.ones(z.shape, dtype=bool)
@@ -144,9 +138,10 @@ class Clip(UnaryOp):
         return (g * self.inside,)
 
 
-class LeakyReLU(UnaryOp):
+class LeakyReLU(Op):
     name, rule = "leaky_relu", "dz = G ⊙ (1[z > 0] + s·1[z ≤ 0])"
     __slots__ = ("slopes",)
+    symbols = ("z",)
 
     def forward(self, z, slope):
         z = as_float(z)
@@ -158,9 +153,10 @@ class LeakyReLU(UnaryOp):
         return (g * self.slopes,)
 
 
-class ELU(UnaryOp):
+class ELU(Op):
     name, rule = "elu", "dz = G ⊙ (1[z > 0] + (out + α)·1[z ≤ 0])"
     __slots__ = ("slopes",)
+    symbols = ("z",)
 
     def forward(self, z, alpha):
         z = as_float(z)
@@ -177,11 +173,12 @@ class ELU(UnaryOp):
 GELU_C = np.sqrt(2 / np.pi)
 
 
-class GELU(UnaryOp):
+class GELU(Op):
     """GELU in its tanh form (PyTorch's ``gelu(approximate="tanh")``): z/2 (1 + tanh(c(z + 0.044715 z³)))."""
 
     name, rule = "gelu", "dz = G ⊙ (½(1 + t) + ½ z (1 - t²) c (1 + 3·0.044715 z²)), t = tanh(c(z + 0.044715 z³))"
     __slots__ = ("z", "t")
+    symbols = ("z",)
 
     def forward(self, z):
         z = as_float(z)
@@ -247,9 +244,10 @@ class Where(Op):
 
 # ---------------------------------------------------------------- reductions
 
-class Min(ReductionOp):
+class Min(Op):
     name, rule = "min", "dA = G ⊙ 1[a = min] / (number of tied minima)"
     __slots__ = ("shape", "axes", "keepdims", "is_min")
+    symbols = ("A",)
 
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
@@ -263,9 +261,10 @@ class Min(ReductionOp):
         return (g * self.is_min / self.is_min.sum(axis=self.axes, keepdims=True),)
 
 
-class Var(ReductionOp):
+class Var(Op):
     name, rule = "var", "dA = G ⊙ 2(a - ā) / (n - c)"
     __slots__ = ("centered", "axes", "keepdims", "dof")
+    symbols = ("A",)
 
     def forward(self, a, axes, keepdims, correction):
         a = as_float(a)
@@ -297,9 +296,10 @@ class Std(Var):
         return (g * self.centered / (self.dof * out),)
 
 
-class Prod(ReductionOp):
+class Prod(Op):
     name, rule = "prod", "dA_i = G ⊙ Π_{j≠i} a_j"
     __slots__ = ("a", "axes", "keepdims")
+    symbols = ("A",)
 
     def forward(self, a, axes, keepdims):
         self.a, self.axes, self.keepdims = a, axes, keepdims
@@ -319,9 +319,10 @@ class Prod(ReductionOp):
         return (expand_reduced(g, a.shape, axes, self.keepdims) * others,)
 
 
-class Cumsum(ReductionOp):
+class Cumsum(Op):
     name, rule = "cumsum", "dA_i = Σ_{j ≥ i} G_j along the axis"
     __slots__ = ("axis",)
+    symbols = ("A",)
 
     def forward(self, a, axis):
         self.axis = axis
@@ -364,9 +365,10 @@ class Stack(Op):
         return tuple(np.moveaxis(g, self.axis, 0))
 
 
-class Narrow(ReductionOp):
+class Narrow(Op):
     name, rule = "narrow", "dA = G placed at the kept slice, 0 elsewhere"
     __slots__ = ("shape", "index")
+    symbols = ("A",)
 
     def forward(self, a, axis, start, stop):
         self.shape = a.shape
@@ -380,9 +382,10 @@ class Narrow(ReductionOp):
         return (grad,)
 
 
-class BroadcastTo(ReductionOp):
+class BroadcastTo(Op):
     name, rule = "broadcast_to", "dA = G summed over the broadcast axes"
     __slots__ = ("shape",)
+    symbols = ("A",)
 
     def forward(self, a, shape):
         self.shape = a.shape
@@ -393,9 +396,10 @@ class BroadcastTo(ReductionOp):
         return (unbroadcast(g, self.shape),)
 
 
-class Flip(ReductionOp):
+class Flip(Op):
     name, rule = "flip", "dA = G flipped back"
     __slots__ = ("axes",)
+    symbols = ("A",)
 
     def forward(self, a, axes):
         self.axes = axes
@@ -406,9 +410,10 @@ class Flip(ReductionOp):
         return (np.flip(g, self.axes),)
 
 
-class Pad(ReductionOp):
+class Pad(Op):
     name, rule = "pad", "dA = G without the padding"
     __slots__ = ("inner",)
+    symbols = ("A",)
 
     def forward(self, a, widths, value):
         self.inner = tuple(slice(before, before + n) for (before, _), n in zip(widths, a.shape))
@@ -419,9 +424,10 @@ class Pad(ReductionOp):
         return (g[self.inner],)
 
 
-class Tile(ReductionOp):
+class Tile(Op):
     name, rule = "tile", "dA = G summed over the copies"
     __slots__ = ("shape", "reps")
+    symbols = ("A",)
 
     def forward(self, a, reps):
         self.shape, self.reps = a.shape, reps
@@ -435,9 +441,10 @@ class Tile(ReductionOp):
         return (summed.reshape(self.shape),)
 
 
-class TakeAlongAxis(ReductionOp):
+class TakeAlongAxis(Op):
     name, rule = "take_along_axis", "dA = G scattered back to the taken places (np.add.at)"
     __slots__ = ("shape", "places")
+    symbols = ("A",)
 
     def forward(self, a, indices, axis):
         self.shape = a.shape
