@@ -139,17 +139,17 @@ def ones_like(t, dtype=None, requires_grad=False):
     return full_like(t, 1, dtype, requires_grad)
 
 
-def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
+def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None, _op="uniform"):
     """Samples from U[low, high)."""
     if not (np.isfinite(low) and np.isfinite(high) and low <= high):
         raise ValueError(f"uniform: need finite low <= high, got low={low!r}, high={high!r}")
-    data = _rng(rng, "uniform").uniform(low, high, _shape(shape, "uniform"))
+    data = _rng(rng, _op).uniform(low, high, _shape(shape, _op))
     return Tensor(data.astype(dtype), requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
     """Samples from U[0, 1)."""
-    return uniform(*shape, dtype=dtype, requires_grad=requires_grad, rng=rng)
+    return uniform(*shape, dtype=dtype, requires_grad=requires_grad, rng=rng, _op="rand")
 
 
 def randint(low, high, shape=(), dtype=np.int64, rng=None):

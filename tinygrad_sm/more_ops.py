@@ -293,7 +293,8 @@ class Std(Var):
         """d√v/da = (dv/da) / (2√v) = (a - ā) / ((n - c) std)."""
         g = expand_reduced(g, self.centered.shape, self.axes, self.keepdims)
         out = expand_reduced(self.out, self.centered.shape, self.axes, self.keepdims)
-        return (g * self.centered / (self.dof * out),)
+        with np.errstate(divide="ignore", invalid="ignore"):  # std = 0: NaN, as PyTorch
+            return (g * self.centered / (self.dof * out),)
 
 
 class Prod(Op):
@@ -308,6 +309,8 @@ class Prod(Op):
     def backward(self, g):
         """d(Π_j a_j)/da_i = Π_{j≠i} a_j, from products to the left and right of i (exact with zeros)."""
         a, axes = self.a, self.axes
+        if a.size == 0:
+            return (np.zeros(a.shape, dtype=g.dtype),)
         kept = [i for i in range(a.ndim) if i not in axes]
         moved = np.transpose(a, kept + list(axes))  # the reduced axes last, flattened into one
         flat = moved.reshape(moved.shape[:len(kept)] + (-1,))

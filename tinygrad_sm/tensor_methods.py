@@ -265,7 +265,7 @@ class MoreTensorMethods:
             raise IndexError(f"take_along_axis: an index is out of range for axis {axis} of size {size}")
         try:
             return self._apply(more_ops.TakeAlongAxis(), (self,), indices.copy(), axis)
-        except ValueError:
+        except (ValueError, IndexError):  # numpy's message for indices that do not broadcast
             raise ValueError(f"take_along_axis: indices of shape {indices.shape} do not broadcast with "
                              f"shape {self.shape} outside axis {axis}") from None
 
