@@ -51,6 +51,7 @@ def test_keyword_options_broadcasting_and_constants():
     out = Tensor.apply(ScaledAdd, a, b, k=2.0)
     np.testing.assert_array_equal(out.data, [[1.0, 3.0, 5.0]] * 2)
     assert gradcheck(lambda a, b: Tensor.apply(ScaledAdd, a, b, k=-0.5), a, b)
+    a.grad = None
     const = Tensor.apply(ScaledAdd(), a, np.ones(3))  # an instance, and an array lifted to a constant
     const.sum().backward()
     np.testing.assert_array_equal(a.grad[0], [1, 1, 1])
