@@ -122,52 +122,52 @@ class Cos(Op):
 
 class Clip(Op):
     name, rule = "clip", "dz = G ⊙ 1[lo ≤ z ≤ hi]"
-    __slots__ = ("inside",)
+    __slots__ = ("z", "low", "high")
     symbols = ("z",)
 
     def forward(self, z, low, high):
-        self.inside = np.ones(z.shape, dtype=bool)
-        if low is not None:
-            self.inside &= z >= low
-        if high is not None:
-            self.inside &= z <= high
-        return np.clip(z, low, high)
+        self.z, self.low, self.high = z, low, high
+        out = z if low is None else np.maximum(z, low)
+        return out if high is None else np.minimum(out, high)
 
     def backward(self, g):
         """d clip(z)/dz = 1 inside [lo, hi] (the ends included, as PyTorch), 0 outside."""
-        return (g * self.inside,)
+        z, low, high = self.z, self.low, self.high
+        if low is not None:
+            g = g * (z >= low)
+        return (g if high is None else g * (z <= high),)
 
 
 class LeakyReLU(Op):
     name, rule = "leaky_relu", "dz = G ⊙ (1[z > 0] + s·1[z ≤ 0])"
-    __slots__ = ("slopes",)
+    __slots__ = ("positive", "slope")
     symbols = ("z",)
 
     def forward(self, z, slope):
         z = as_float(z)
-        self.slopes = np.where(z > 0, 1, slope).astype(z.dtype, copy=False)
-        return z * self.slopes
+        self.positive, self.slope = z > 0, slope
+        return np.where(self.positive, z, z * np.asarray(slope, dtype=z.dtype))
 
     def backward(self, g):
         """d leaky_relu(z)/dz = 1 for z > 0, s for z ≤ 0."""
-        return (g * self.slopes,)
+        return (np.where(self.positive, g, g * np.asarray(self.slope, dtype=g.dtype)),)
 
 
 class ELU(Op):
     name, rule = "elu", "dz = G ⊙ (1[z > 0] + (out + α)·1[z ≤ 0])"
-    __slots__ = ("slopes",)
+    __slots__ = ("positive", "out", "alpha")
     symbols = ("z",)
 
     def forward(self, z, alpha):
         z = as_float(z)
-        negative = alpha * np.expm1(np.minimum(z, 0))  # α(e^z - 1), no overflow for large z
-        out = np.where(z > 0, z, negative).astype(z.dtype, copy=False)
-        self.slopes = np.where(z > 0, 1, negative + alpha).astype(z.dtype, copy=False)
-        return out
+        alpha = np.asarray(alpha, dtype=z.dtype)
+        self.positive, self.alpha = z > 0, alpha
+        self.out = np.where(self.positive, z, alpha * np.expm1(np.minimum(z, 0)))  # no overflow for large z
+        return self.out
 
     def backward(self, g):
         """d elu(z)/dz = 1 for z > 0, α e^z = out + α for z ≤ 0."""
-        return (g * self.slopes,)
+        return (np.where(self.positive, g, g * (self.out + self.alpha)),)
 
 
 GELU_C = np.sqrt(2 / np.pi)
@@ -196,20 +196,23 @@ class GELU(Op):
 
 class Maximum(Op):
     name, rule = "maximum", "dA = G ⊙ (1[A > B] + ½·1[A = B]), dB = G ⊙ (1[B > A] + ½·1[A = B])"
-    __slots__ = ("a_share", "a_shape", "b_shape")
+    __slots__ = ("a", "b")
     symbols = ("A", "B")
 
     def forward(self, a, b):
-        self.a_shape, self.b_shape = a.shape, b.shape
-        out = np.maximum(a, b)
-        self.a_share = np.where(a == b, 0.5, a > b).astype(out.dtype if out.dtype.kind == "f" else np.float32)
-        return out
+        self.a, self.b = a, b
+        return np.maximum(a, b)
 
     def backward(self, g):
         """d max(a, b)/da = 1 where a wins, ½ at a tie (as PyTorch); the rest goes to b."""
+        return self._split(g, self.a > self.b)
+
+    def _split(self, g, a_wins):
+        a, b = self.a, self.b
+        a_share = np.where(a == b, np.asarray(0.5, dtype=g.dtype), a_wins)
         need_a, need_b = self.needs_grad
-        da = unbroadcast(g * self.a_share, self.a_shape) if need_a else None
-        db = unbroadcast(g * (1 - self.a_share), self.b_shape) if need_b else None
+        da = unbroadcast(g * a_share, a.shape) if need_a else None
+        db = unbroadcast(g * (1 - a_share), b.shape) if need_b else None
         return da, db
 
 
@@ -218,10 +221,12 @@ class Minimum(Maximum):
     __slots__ = ()
 
     def forward(self, a, b):
-        self.a_shape, self.b_shape = a.shape, b.shape
-        out = np.minimum(a, b)
-        self.a_share = np.where(a == b, 0.5, a < b).astype(out.dtype if out.dtype.kind == "f" else np.float32)
-        return out
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        """d min(a, b)/da = 1 where a is smaller, ½ at a tie (as PyTorch); the rest goes to b."""
+        return self._split(g, self.a < self.b)
 
 
 class Where(Op):
