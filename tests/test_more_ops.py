@@ -329,3 +329,30 @@ def test_index_arrays_are_copied_so_later_edits_do_not_move_the_gradient():
     condition[:] = False
     (out.sum() + w.sum()).backward()
     np.testing.assert_array_equal(x.grad, [[2, 0, 1], [1, 1, 1]])
+
+
+# ---------------------------------------------------------------- a property: reductions agree with numpy
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays, array_shapes  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+              elements=st.floats(-3, 3)), st.data())
+def test_reductions_and_their_gradients_agree_with_numpy(values, data):
+    axis = data.draw(st.integers(-values.ndim, values.ndim - 1))
+    keepdims = data.draw(st.booleans())
+    x = Tensor(values, requires_grad=True)
+    np.testing.assert_allclose(x.prod(axis=axis, keepdims=keepdims).data, values.prod(axis=axis, keepdims=keepdims))
+    np.testing.assert_allclose(x.cumsum(axis=axis).data, np.cumsum(values, axis=axis))
+    np.testing.assert_array_equal(x.min(axis=axis, keepdims=keepdims).data, values.min(axis=axis, keepdims=keepdims))
+    if values.shape[axis] > 1:
+        np.testing.assert_allclose(x.var(axis=axis, keepdims=keepdims).data,
+                                   values.var(axis=axis, ddof=1, keepdims=keepdims), atol=1e-12)
+    x.prod(axis=axis).sum().backward()
+    # Π_{j≠i} a_j by brute force: the product with a_i replaced by 1
+    moved = np.moveaxis(values, axis, -1)
+    others = np.stack([np.delete(moved, i, axis=-1).prod(axis=-1) for i in range(moved.shape[-1])], axis=-1)
+    np.testing.assert_allclose(x.grad, np.moveaxis(others, -1, axis), rtol=1e-10, atol=1e-12)

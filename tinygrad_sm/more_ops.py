@@ -250,7 +250,7 @@ class Where(Op):
 # ---------------------------------------------------------------- reductions
 
 class Min(Op):
-    name, rule = "min", "dA = G ⊙ 1[a = min] / (number of tied minima)"
+    name, rule = "min", "dA = G ⊙ 1[A = min] / (number of tied minima)"
     __slots__ = ("shape", "axes", "keepdims", "is_min")
     symbols = ("A",)
 
@@ -267,7 +267,7 @@ class Min(Op):
 
 
 class Var(Op):
-    name, rule = "var", "dA = G ⊙ 2(a - ā) / (n - c)"
+    name, rule = "var", "dA = G ⊙ 2(A - mean(A)) / (n - c)"
     __slots__ = ("centered", "axes", "keepdims", "dof")
     symbols = ("A",)
 
@@ -287,7 +287,7 @@ class Var(Op):
 
 
 class Std(Var):
-    name, rule = "std", "dA = G ⊙ (a - ā) / ((n - c) · out)"
+    name, rule = "std", "dA = G ⊙ (A - mean(A)) / ((n - c) · out)"
     __slots__ = ("out",)
 
     def forward(self, a, axes, keepdims, correction):
@@ -303,7 +303,7 @@ class Std(Var):
 
 
 class Prod(Op):
-    name, rule = "prod", "dA_i = G ⊙ Π_{j≠i} a_j"
+    name, rule = "prod", "dA_i = G ⊙ Π_{j≠i} A_j"
     __slots__ = ("a", "axes", "keepdims")
     symbols = ("A",)
 
@@ -347,7 +347,7 @@ class Cumsum(Op):
 class Concatenate(Op):
     name, rule = "concatenate", "dA_k = the slice of G where A_k sits along the axis"
     __slots__ = ("axis", "bounds")
-    symbols = ("A",)  # any number of inputs; the rule names them A_1, A_2, ...
+    symbols = ()  # any number of inputs: the rule's A_k is the k-th, so pictures keep the rule as written
 
     def forward(self, *arrays_and_axis):
         *arrays, self.axis = arrays_and_axis
@@ -362,7 +362,7 @@ class Concatenate(Op):
 class Stack(Op):
     name, rule = "stack", "dA_k = G[k] along the new axis"
     __slots__ = ("axis",)
-    symbols = ("A",)
+    symbols = ()  # any number of inputs, as concatenate
 
     def forward(self, *arrays_and_axis):
         *arrays, self.axis = arrays_and_axis
