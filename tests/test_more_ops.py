@@ -214,6 +214,10 @@ def test_zero_d_inputs():
     assert s.unsqueeze(0).shape == (1,) and s.flatten().shape == (1,)
     assert tg.stack([s, s]).shape == (2,)
     assert s.argmax().data == 0
+    for name, call in [("pad", lambda: s.pad(1)), ("split", lambda: s.split(1)), ("chunk", lambda: s.chunk(2)),
+                       ("take_along_axis", lambda: s.take_along_axis(np.array(0), 0))]:
+        with pytest.raises(ValueError, match=f"{name}: a 0-d tensor has no axis"):
+            call()
 
 
 def test_empty_inputs():

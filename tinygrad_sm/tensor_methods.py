@@ -28,6 +28,11 @@ def _whole_number(value, op, what, low=0):
     return int(value)
 
 
+def _needs_an_axis(tensor, op):
+    if tensor.ndim == 0:
+        raise ValueError(f"{op}: a 0-d tensor has no axis to {op} along")
+
+
 def _no_grad_result(tensor_type, array):
     """A result with no gradient (sign, argmax, //): a new leaf outside the graph."""
     return tensor_type._wrap(array)
@@ -229,6 +234,7 @@ class MoreTensorMethods:
 
         (PyTorch's ``F.pad`` lists pairs from the last axis backwards; this follows numpy.)
         """
+        _needs_an_axis(self, "pad")
         try:
             pairs = np.broadcast_to(np.asarray(widths), (self.ndim, 2))
         except ValueError:
@@ -256,6 +262,7 @@ class MoreTensorMethods:
     def take_along_axis(self, indices, axis):
         """``np.take_along_axis``: out[..., i, ...] = a[..., indices[..., i, ...], ...] along ``axis``."""
         indices = np.asarray(indices.data if isinstance(indices, MoreTensorMethods) else indices)
+        _needs_an_axis(self, "take_along_axis")
         axis = _axis(axis, self.ndim, "take_along_axis")
         if indices.dtype.kind not in "iu" or indices.ndim != self.ndim:
             raise ValueError(f"take_along_axis: indices must be ints with {self.ndim} axes like the tensor, "
@@ -276,6 +283,7 @@ class MoreTensorMethods:
     def split(self, sizes, axis=0):
         """Pieces along ``axis`` as PyTorch's ``split``: an int is the size of each piece (the last may be
         smaller), a list gives every piece's size. (``np.split`` takes a number of pieces; use ``chunk``.)"""
+        _needs_an_axis(self, "split")
         axis = _axis(axis, self.ndim, "split")
         length = self.shape[axis]
         if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
@@ -291,5 +299,6 @@ class MoreTensorMethods:
     def chunk(self, chunks, axis=0):
         """At most ``chunks`` pieces of equal size along ``axis`` (the last may be smaller), as PyTorch."""
         chunks = _whole_number(chunks, "chunk", "chunks", low=1)
+        _needs_an_axis(self, "chunk")
         length = self.shape[_axis(axis, self.ndim, "chunk")]
         return self.split(max(-(-length // chunks), 1), axis)
