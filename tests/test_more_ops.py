@@ -274,7 +274,8 @@ def test_bad_arguments_raise_naming_the_op(call, error, match):
 # ---------------------------------------------------------------- module functions
 
 def test_creation_functions():
-    assert tg.arange(5).data.tolist() == [0, 1, 2, 3, 4]
+    assert tg.arange(5).data.tolist() == [0, 1, 2, 3, 4] and tg.arange(5).dtype == np.int64
+    assert tg.arange(0.0, 1.0, 0.5).dtype == np.float32 and tg.arange(3, dtype=np.float64).dtype == np.float64
     np.testing.assert_array_equal(tg.arange(0.0, 1.0, 0.25, dtype=np.float32).data, [0, 0.25, 0.5, 0.75])
     np.testing.assert_array_equal(tg.eye(2, 3).data, np.eye(2, 3))
     assert tg.eye(3).dtype == np.float32

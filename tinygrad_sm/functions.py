@@ -104,13 +104,17 @@ def _rng(rng, op):
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
-    """start, start + step, ... < stop, as ``np.arange``; ints give int64 unless ``dtype`` says otherwise."""
+    """start, start + step, ... < stop, as ``np.arange``: int64 for int arguments, float32 (as PyTorch) for floats,
+    unless ``dtype`` says otherwise."""
     for value in (start, stop, step):
         if value is not None and (not isinstance(value, numbers.Real) or not np.isfinite(value)):
             raise ValueError(f"arange: start, stop and step must be finite numbers, got {value!r}")
     if step == 0:
         raise ValueError("arange: step must not be 0")
-    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
+    values = np.arange(start, stop, step, dtype=dtype)
+    if dtype is None and values.dtype.kind == "f":
+        values = values.astype(DEFAULT_DTYPE)
+    return Tensor(values, requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False):
