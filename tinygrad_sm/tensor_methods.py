@@ -28,6 +28,11 @@ def _whole_number(value, op, what, low=0):
     return int(value)
 
 
+def _sizes(args):
+    """``f(2, 3)`` or ``f((2, 3))`` → (2, 3), checked by the caller (each op has its own rules for -1)."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
+
+
 def _needs_an_axis(tensor, op):
     if tensor.ndim == 0:
         raise ValueError(f"{op}: a 0-d tensor has no axis to {op} along")
@@ -205,7 +210,7 @@ class MoreTensorMethods:
 
     def broadcast_to(self, *shape):
         """The tensor repeated along new or size-1 axes, as ``np.broadcast_to``."""
-        shape = self._shape(shape)
+        shape = _sizes(shape)
         try:
             np.broadcast_shapes(self.shape, shape)
             if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
@@ -216,7 +221,7 @@ class MoreTensorMethods:
 
     def expand(self, *shape):
         """PyTorch's name for ``broadcast_to``; -1 keeps an axis's size."""
-        shape = self._shape(shape)
+        shape = _sizes(shape)
         offset = len(shape) - self.ndim
         return self.broadcast_to(tuple(self.shape[i - offset] if n == -1 and i >= offset else n
                                        for i, n in enumerate(shape)))
@@ -246,7 +251,7 @@ class MoreTensorMethods:
 
     def tile(self, *reps):
         """The tensor repeated ``reps`` times along each axis, as ``np.tile``."""
-        reps = self._shape(reps)
+        reps = _sizes(reps)
         for r in reps:
             _whole_number(r, "tile", "each repetition count")
         reps = (1,) * (self.ndim - len(reps)) + tuple(int(r) for r in reps)
@@ -254,7 +259,7 @@ class MoreTensorMethods:
 
     def repeat(self, *reps):
         """PyTorch's ``repeat``, which is ``np.tile`` (not ``np.repeat``, which repeats each element)."""
-        reps = self._shape(reps)
+        reps = _sizes(reps)
         if len(reps) < self.ndim:
             raise ValueError(f"repeat: {len(reps)} repetition counts for a tensor with {self.ndim} axes")
         return self.tile(*reps)
