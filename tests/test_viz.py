@@ -61,6 +61,37 @@ MORE_OP_GRAPHS = {  # the extended ops of more_ops.py (issue 10)
     "concatenate": (2, lambda a, b: tinygrad_sm.cat([a, b])),
     "stack": (2, lambda a, b: tinygrad_sm.stack([a, b])),
 }
+# The rules of MORE_OP_GRAPHS with the inputs named a and b, as the pictures print them
+MORE_RULES_WITH_NAMES = {
+    "abs": "da = G ⊙ sign(a)", "sqrt": "da = G / (2√a)", "square": "da = 2 G ⊙ a", "log1p": "da = G / (1 + a)",
+    "expm1": "da = G ⊙ e^a", "sin": "da = G ⊙ cos a", "cos": "da = -G ⊙ sin a",
+    "clip": "da = G ⊙ 1[lo ≤ a ≤ hi]", "leaky_relu": "da = G ⊙ (1[a > 0] + s·1[a ≤ 0])",
+    "elu": "da = G ⊙ (1[a > 0] + (out + α)·1[a ≤ 0])",
+    "gelu": "da = G ⊙ (½(1 + t) + ½ a (1 - t²) c (1 + 3·0.044715 a²)), t = tanh(c(a + 0.044715 a³))",
+    "maximum": "da = G ⊙ (1[a > b] + ½·1[a = b]), db = G ⊙ (1[b > a] + ½·1[a = b])",
+    "minimum": "da = G ⊙ (1[a < b] + ½·1[a = b]), db = G ⊙ (1[b < a] + ½·1[a = b])",
+    "where": "da = G ⊙ 1[c], db = G ⊙ 1[¬c] (summed over broadcast axes)",
+    "min": "da = G ⊙ 1[a = min] / (number of tied minima)", "var": "da = G ⊙ 2(a - mean(a)) / (n - c)",
+    "std": "da = G ⊙ (a - mean(a)) / ((n - c) · out)", "prod": "da_i = G ⊙ Π_{j≠i} a_j",
+    "cumsum": "da_i = Σ_{j ≥ i} G_j along the axis",
+    "concatenate": "da, db, … = the slices of G where a, b, … sit along the axis",
+    "stack": "da, db, … = G[0], G[1], … along the new axis",
+    "narrow": "da = G placed at the kept slice, 0 elsewhere", "broadcast_to": "da = G summed over the broadcast axes",
+    "flip": "da = G flipped back", "pad": "da = G without the padding", "tile": "da = G summed over the copies",
+    "take_along_axis": "da = G scattered back to the taken places (np.add.at)",
+}
+
+
+def test_the_extended_ops_name_each_input_by_its_symbol_alone():
+    """Put a, b in place of the symbols (whole tokens, an optional leading d): the rule must read as listed."""
+    for name, (arity, build) in MORE_OP_GRAPHS.items():
+        op = build(t64(np.abs(A) + 0.5), t64(B)).op
+        assert op.name == name and len(op.symbols) == arity
+        names = dict(zip(op.symbols, "ab"))
+        pattern = re.compile(r"(?<![A-Za-z0-9_])(d?)(" + "|".join(names) + r")(?![A-Za-z0-9])")
+        assert pattern.sub(lambda m: m.group(1) + names[m.group(2)], op.rule) == MORE_RULES_WITH_NAMES[name]
+
+
 OP_GRAPHS = {
     "add": (2, lambda a, b: a + b),
     "sub": (2, lambda a, b: a - b),

@@ -345,9 +345,9 @@ class Cumsum(Op):
 # ---------------------------------------------------------------- shape
 
 class Concatenate(Op):
-    name, rule = "concatenate", "dA_k = the slice of G where A_k sits along the axis"
+    name, rule = "concatenate", "dA, dB, … = the slices of G where A, B, … sit along the axis"
     __slots__ = ("axis", "bounds")
-    symbols = ()  # any number of inputs: the rule's A_k is the k-th, so pictures keep the rule as written
+    symbols = ("A", "B")  # the first two of any number of inputs
 
     def forward(self, *arrays_and_axis):
         *arrays, self.axis = arrays_and_axis
@@ -360,9 +360,9 @@ class Concatenate(Op):
 
 
 class Stack(Op):
-    name, rule = "stack", "dA_k = G[k] along the new axis"
+    name, rule = "stack", "dA, dB, … = G[0], G[1], … along the new axis"
     __slots__ = ("axis",)
-    symbols = ()  # any number of inputs, as concatenate
+    symbols = ("A", "B")  # the first two of any number of inputs
 
     def forward(self, *arrays_and_axis):
         *arrays, self.axis = arrays_and_axis
