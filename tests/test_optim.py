@@ -333,6 +333,13 @@ def test_state_dict_leaves_are_plain_values():
     (lambda s: {**s, "state": {5: s["state"][0]}}, ValueError, "state for parameter 5"),
     (lambda s: {**s, "state": {0: {"exp_avg": s["state"][0]["exp_avg"]}}}, ValueError, "parameter 0 has state"),
     (lambda s: {k: v for k, v in s.items() if k != "t"}, KeyError, r"missing key\(s\) \['t'\]"),
+    (lambda s: {**s, "param_groups": 5}, TypeError, "'param_groups' must be a list, got int"),
+    (lambda s: {**s, "param_groups": [{**s["param_groups"][0], "params": ["a"]}]}, ValueError,
+     r"group 0 holds parameters \['a'\]"),
+    (lambda s: {**s, "t": -1}, ValueError, "the step count must be an int >= 0"),
+    (lambda s: {**s, "state": {0: {**s["state"][0], "step": 1.5}}}, ValueError, "parameter 0's step must be an int"),
+    (lambda s: {**s, "state": {0: {**s["state"][0], "exp_avg": np.ones(2, complex)}}}, TypeError,
+     "parameter 0's exp_avg is complex128"),
 ])
 def test_a_bad_state_dict_is_refused_and_changes_nothing(spoil, error, match):
     p = with_grad([1.0, 2.0], [0.1, 0.2])

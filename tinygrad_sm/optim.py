@@ -181,15 +181,16 @@ class Optimizer:
 
     def _loaded_groups(self, saved):
         owner = f"{self.name}.load_state_dict"
-        if not isinstance(saved, (list, tuple)) or len(saved) != len(self.groups):
-            raise ValueError(f"{owner}: the state has {len(saved) if isinstance(saved, (list, tuple)) else saved!r} "
-                             f"parameter groups, this optimizer {len(self.groups)}")
+        if not isinstance(saved, (list, tuple)):
+            raise TypeError(f"{owner}: 'param_groups' must be a list, got {type(saved).__name__}")
+        if len(saved) != len(self.groups):
+            raise ValueError(f"{owner}: the state has {len(saved)} parameter groups, this optimizer {len(self.groups)}")
         loaded, index = [], 0
         for number, (group, entry) in enumerate(zip(self.groups, saved)):
             if not isinstance(entry, dict) or set(entry) != set(group):
                 keys = sorted(entry) if isinstance(entry, dict) else entry
                 raise ValueError(f"{owner}: group {number} has keys {keys}, expected {sorted(group)}")
-            indices = [int(i) for i in np.asarray(entry["params"]).ravel()]
+            indices = np.asarray(entry["params"]).ravel().tolist()
             if indices != list(range(index, index + len(group["params"]))):
                 raise ValueError(f"{owner}: group {number} holds parameters {indices}, this optimizer's holds "
                                  f"{list(range(index, index + len(group['params'])))}")
