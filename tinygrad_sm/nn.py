@@ -1,5 +1,8 @@
 """PyTorch-like building blocks on the Tensor: Module, Linear, ReLU, Sequential, and the notes' losses.
 
+More layers (Dropout, LayerNorm, BatchNorm1d, Embedding, ...), losses and ``clip_grad_norm_`` are in
+``layers.py`` and ``nn.init`` in ``init.py``; this module re-exports them at its end.
+
 A parameter is just a ``Tensor`` with ``requires_grad=True`` kept as an attribute of a
 ``Module``. ``Linear`` stores its weight as the notes do, ``W = [w_1 ... w_K] ∈ R^{d×K}``
 (001_b606231dbf973e55.txt), so a batch of rows goes through one matmul: ``Z = X W + b``.
