@@ -12,8 +12,8 @@ import numpy as np
 
 from . import ops
 from .grad_mode import _mode as _grad_mode
-from .tensor_methods import MoreTensorMethods
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
+from .tensor_methods import MoreTensorMethods
 from .versions import _changed_since, check_saved_arrays_unchanged, record_in_place_change
 
 DEFAULT_DTYPE = np.float32
