@@ -68,3 +68,31 @@ def make_long_chain(x, n_ops):
         seed = np.ones_like(x)
         return lambda: y.backward(seed)
     return build
+
+
+# ---------------------------------------------------------------- the framework row: LayerNorm and Adam
+
+def make_layernorm_adam(params, X, y, batch, lr):
+    """One epoch of a 784-128-10 net with LayerNorm, trained with tinygrad_sm.nn and optim.Adam.
+
+    Returns (epoch, step): ``step()`` trains on the first batch and returns the loss (for the agreement check).
+    """
+    from tinygrad_sm import nn, optim
+
+    p = _params(params)
+    norm = nn.LayerNorm(128)
+    norm.weight, norm.bias = p["gamma"], p["beta"]
+    opt = optim.Adam(list(p.values()), lr=lr)
+
+    def step(xb, yb):
+        hidden = norm(Tensor(xb) @ p["W1"] + p["b1"]).relu()
+        loss = nn.cross_entropy(hidden @ p["W2"] + p["b2"], yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def epoch():
+        for i in range(0, len(X), batch):
+            step(X[i:i + batch], y[i:i + batch])
+    return epoch, lambda: step(X[:batch], y[:batch])

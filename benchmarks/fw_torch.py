@@ -72,3 +72,24 @@ def make_long_chain(x, n_ops):
         seed = torch.ones_like(t)
         return lambda: y.backward(seed)
     return build
+
+
+# ---------------------------------------------------------------- the framework row: LayerNorm and Adam
+
+def make_layernorm_adam(params, X, y, batch, lr):
+    """One epoch of a 784-128-10 net with LayerNorm, trained with torch.optim.Adam (its default, foreach)."""
+    p, Xt, yt = _params(params), torch.from_numpy(X), torch.from_numpy(y)
+    opt = torch.optim.Adam(list(p.values()), lr=lr)
+
+    def step(xb, yb):
+        hidden = torch.relu(F.layer_norm(xb @ p["W1"] + p["b1"], (128,), p["gamma"], p["beta"], eps=1e-5))
+        loss = F.cross_entropy(hidden @ p["W2"] + p["b2"], yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def epoch():
+        for i in range(0, len(X), batch):
+            step(Xt[i:i + batch], yt[i:i + batch])
+    return epoch, lambda: step(Xt[:batch], yt[:batch])

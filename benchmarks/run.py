@@ -31,11 +31,12 @@ FRAMEWORKS = ("numpy", "tinygrad_sm", "torch", "autograd")
 MODULES = {"numpy": "fw_numpy", "tinygrad_sm": "fw_tinygrad", "torch": "fw_torch", "autograd": "fw_autograd"}
 MODEL_NAMES = {"softmax": "softmax regression", "mlp": "784-128-10 relu net"}
 LR = 0.01
+ADAM_LR = 1e-3
 
 FULL = dict(rows=5000, batches=(1, 32, 256), rounds=5, op_chain=200, op_chain_calls=20,
-            long_chains=(1_000, 10_000, 100_000), long_rounds=3, memory_batch=256, seconds=1.0)
+            long_chains=(1_000, 10_000, 100_000), long_rounds=3, memory_batch=256, seconds=1.0, layernorm_batch=64)
 QUICK = dict(rows=64, batches=(1, 32, 256), rounds=1, op_chain=20, op_chain_calls=2,
-             long_chains=(100, 300, 1_000), long_rounds=1, memory_batch=32, seconds=0.0)
+             long_chains=(100, 300, 1_000), long_rounds=1, memory_batch=32, seconds=0.0, layernorm_batch=32)
 
 
 # ---------------------------------------------------------------- set-up
@@ -89,6 +90,7 @@ def make_data(rows, seed=0):
                 "W2": (rng.standard_normal((128, 10)) * np.sqrt(1 / 128)).astype(np.float32),
                 "b2": np.zeros(10, np.float32)},
     }
+    params["layernorm"] = {**params["mlp"], "gamma": np.ones(128, np.float32), "beta": np.zeros(128, np.float32)}
     return X, y, Y, params
 
 
@@ -218,6 +220,26 @@ def check_agreement(fws, data, batch=32, steps=3):
 
 # ---------------------------------------------------------------- the rows
 
+def layernorm_adam_agreement(fws, data, batch=32, steps=3):
+    """tinygrad_sm and torch train the LayerNorm net with Adam the same: equal losses over a few steps."""
+    X, y, Y, params = data
+    losses = {}
+    for name, fw in layernorm_frameworks(fws).items():
+        _, step = fw.make_layernorm_adam(params["layernorm"], X, y, batch, ADAM_LR)
+        losses[name] = [as_float(step()) for _ in range(steps)]
+    if len(losses) > 1:
+        (a, first), (b, second) = list(losses.items())[:2]
+        if not np.allclose(first, second, rtol=1e-4, atol=1e-5):
+            raise AssertionError(f"LayerNorm net with Adam: {a} losses {first} differ from {b}'s {second}")
+    print(f"  agreement: {', '.join(losses)} give the same losses over {steps} Adam steps of the LayerNorm net",
+          flush=True)
+
+
+def layernorm_frameworks(fws):
+    """The frameworks with a framework-level row (nn layers and optimizers): tinygrad_sm and torch."""
+    return {name: fw for name, fw in fws.items() if hasattr(fw, "make_layernorm_adam")}
+
+
 class Row:
     def __init__(self, label, unit, values, note=""):
         self.label, self.unit, self.values, self.note = label, unit, values, note
@@ -235,6 +257,19 @@ def training_rows(fws, cfg, data):
             rows.append(Row(label, "ms", {k: v * 1e3 for k, v in times.items()}))
             print_progress(rows[-1])
     return rows
+
+
+def layernorm_adam_row(fws, cfg, data):
+    """A small framework-level workload: a 784-128-10 relu net with LayerNorm, trained with Adam."""
+    X, y, Y, params = data
+    batch = cfg["layernorm_batch"]
+    timers = {name: clock_fresh(lambda fw=fw: fw.make_layernorm_adam(params["layernorm"], X, y, batch, ADAM_LR)[0])
+              for name, fw in layernorm_frameworks(fws).items()}
+    times = interleaved(timers, cfg["rounds"], seconds=cfg["seconds"])
+    row = Row(f"784-128-10 net with LayerNorm, Adam (nn + optim), batch {batch}: 1 epoch of {len(X):,} rows", "ms",
+              {k: v * 1e3 for k, v in times.items()})
+    print_progress(row)
+    return row
 
 
 def chain_input(size=16):
@@ -345,6 +380,9 @@ def notes(cfg):
         "- tinygrad_sm computes a one-example Xᵀ G (inner dimension 1) with np.dot, because numpy's matmul "
         "skips BLAS for that shape (122 µs vs 24 µs for 784×1 by 1×128); the numpy column keeps `X.T @ dz` as a "
         "user writes it, which is why tinygrad_sm beats it on the batch-1 relu net.",
+        f"- The LayerNorm row trains with each framework's own layers and optimizer (tinygrad_sm.nn.LayerNorm "
+        f"and optim.Adam; torch's F.layer_norm and torch.optim.Adam, lr {ADAM_LR}); numpy and autograd have "
+        "no such layer, so n/a.",
         f"- Long chains: median of {cfg['long_rounds']} rounds, only the backward pass timed; "
         "per-node time should stay flat as the chain grows.",
         "- Peak memory: numpy, tinygrad_sm and autograd by tracemalloc (numpy reports its arrays to it), "
@@ -358,8 +396,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: checks that everything runs")
     parser.add_argument("--rounds", type=int, help="timed rounds per row (after one warm-up round)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset to run")
-    parser.add_argument("--only", default="train,ops,chain,memory",
-                        help="comma-separated sections to run: train, ops, chain, memory")
+    parser.add_argument("--only", default="train,layernorm,ops,chain,memory",
+                        help="comma-separated sections to run: train, layernorm, ops, chain, memory")
     parser.add_argument("--threads", type=int, help="limit numpy's BLAS (and torch) to this many threads "
                         "(default: leave numpy's BLAS as it is, and give torch the same count)")
     parser.add_argument("--out", type=Path, help="markdown file for the table "
@@ -390,6 +428,9 @@ def main(argv=None):
     rows = []
     if "train" in sections:
         rows += training_rows(fws, cfg, data)
+    if "layernorm" in sections:
+        layernorm_adam_agreement(fws, data)
+        rows.append(layernorm_adam_row(fws, cfg, data))
     if "ops" in sections:
         rows.append(op_overhead_row(fws, cfg))
     if "chain" in sections:

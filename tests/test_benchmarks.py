@@ -1,5 +1,6 @@
 """The benchmark runs on a tiny size and prints the table with every row; no timings are checked."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +30,9 @@ def test_quick_benchmark_writes_a_table_with_every_row(tmp_path):
         numpy_cell, tinygrad_cell = matching[0].split("|")[3:5]
         assert numpy_cell.strip() != "n/a" and tinygrad_cell.strip() != "n/a", matching[0]
     assert sum("backward per node" in row for row in rows) == 3
+    layernorm = [row for row in rows if "net with LayerNorm, Adam (nn + optim)" in row]
+    assert len(layernorm) == 1, table
+    cells = [cell.strip() for cell in layernorm[0].split("|")[3:7]]
+    assert cells[0] == "n/a" and cells[1] != "n/a" and cells[3] == "n/a"  # numpy, tinygrad_sm, torch, autograd
+    if importlib.util.find_spec("torch") is not None:
+        assert cells[2] != "n/a" and "Adam steps of the LayerNorm net" in result.stdout

@@ -1,5 +1,8 @@
 """PyTorch-like building blocks on the Tensor: Module, Linear, ReLU, Sequential, and the notes' losses.
 
+More layers (Dropout, LayerNorm, BatchNorm1d, Embedding, ...), losses and ``clip_grad_norm_`` are in
+``layers.py`` and ``nn.init`` in ``init.py``; this module re-exports them at its end.
+
 A parameter is just a ``Tensor`` with ``requires_grad=True`` kept as an attribute of a
 ``Module``. ``Linear`` stores its weight as the notes do, ``W = [w_1 ... w_K] ∈ R^{d×K}``
 (001_b606231dbf973e55.txt), so a batch of rows goes through one matmul: ``Z = X W + b``.
@@ -8,6 +11,8 @@ Losses take scores ``z`` (a Tensor) and targets (numpy arrays or lists) and retu
 scalar Tensor (``reduction="mean"`` by default, as the notes' J(θ) = (1/N) Σ_i J_i(θ);
 ``"sum"`` and ``"none"`` are also accepted).
 """
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -86,7 +91,7 @@ class Module:
             p.grad = None
 
     def train(self, mode=True):
-        """Set training mode on this module and its children (no layer here behaves differently yet)."""
+        """Set training mode on this module and its children (Dropout and BatchNorm1d behave differently)."""
         for module in self.modules():
             module.training = bool(mode)
         return self
@@ -94,18 +99,49 @@ class Module:
     def eval(self):
         return self.train(False)
 
+    def register_buffer(self, name, value):
+        """Keep ``value`` (an array) as a Tensor attribute that is state but not a parameter.
+
+        Buffers (BatchNorm's running statistics, say) are in ``state_dict()`` and restored by
+        ``load_state_dict``, but get no gradient and are not given to optimizers.
+        """
+        tensor = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        if tensor.requires_grad:
+            raise ValueError(f"register_buffer: buffer {name!r} must not require grad")
+        setattr(self, name, tensor)
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        return tensor
+
+    def named_buffers(self):
+        """(dotted name, tensor) for every buffer of this module and the modules below it."""
+        found, stack = [], [("", self)]
+        while stack:
+            prefix, module = stack.pop()
+            found.extend((prefix + name, getattr(module, name)) for name in getattr(module, "_buffer_names", ()))
+            stack.extend(reversed([(prefix + name + ".", child) for name, child in module.named_children()]))
+        return found
+
+    def _named_state(self):
+        return dict(self.named_parameters()) | dict(self.named_buffers())
+
     def state_dict(self):
-        """{dotted name: copy of the parameter's numpy array}."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """{dotted name: copy of the array} for every parameter, then every buffer."""
+        return {name: t.data.copy() for name, t in self._named_state().items()}
 
     def load_state_dict(self, state):
-        """Copy arrays from ``state`` into the parameters, in place.
+        """Copy arrays from ``state`` into the parameters and buffers, in place.
 
-        Raises KeyError when a parameter is missing from ``state`` or ``state`` has a key this
-        module does not, ValueError on a shape mismatch and TypeError on a dtype that cannot be
-        cast (complex into float, say); nothing is changed in any of these cases.
+        Raises TypeError when ``state`` is not a dict (a mapping of names to arrays), KeyError
+        when a name is missing from ``state`` or ``state`` has a key this module does not,
+        ValueError on a shape mismatch and TypeError on a dtype that cannot be cast (complex into
+        float, say); nothing is changed in any of these cases.
         """
-        params = dict(self.named_parameters())
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of {{name: array}} (as state_dict() returns), "
+                            f"got {type(state).__name__}")
+        params = self._named_state()
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         if missing or unexpected:
@@ -122,6 +158,7 @@ class Module:
                                 f"but {value.dtype} in the state")
         for name, p in params.items():
             np.copyto(p.data, values[name], casting="same_kind")
+            p._bump_version()  # a graph built before the load now refuses backward
         return self
 
     def __repr__(self):
@@ -302,3 +339,11 @@ def multiclass_perceptron_loss(z, y, reduction="mean"):
     best_rival = rivals.argmax(axis=1)
     y_hat = np.where(rivals[rows, best_rival] >= scores[rows, labels], best_rival, labels)
     return _reduce(z[rows, y_hat] - z[rows, labels], reduction, "multiclass_perceptron_loss")
+
+
+# ---------------------------------------------------------------- more layers, losses and init (issue 10)
+
+from . import init  # noqa: E402  (nn.init.xavier_uniform_, ...)
+from .layers import (BatchNorm1d, Dropout, ELU, Embedding, Flatten, GELU, Identity, LayerNorm, LeakyReLU,  # noqa: E402
+                     LogSoftmax, Softmax, Softplus, binary_cross_entropy, binary_cross_entropy_with_logits,
+                     clip_grad_norm_, huber_loss, nll_loss, smooth_l1_loss)

@@ -3,8 +3,15 @@
     for t = 1, 2, ...:   g ← ∇_θ (1/m) Σ_i L(f(x^(i); θ), y^(i));   θ ← θ - η_t g
 
 with two common additions: weight decay λ (g ← g + λθ, the gradient of (λ/2)‖θ‖²) and
-momentum μ (v ← μv + g; θ ← θ - η_t v, PyTorch's convention). Updates are in place
-(``param.data -= ...``), so tensors held elsewhere see the new values.
+momentum μ (v ← μv + g; θ ← θ - η_t v, PyTorch's convention), optionally Nesterov's
+(θ ← θ - η_t (g + μv)). Updates are in place (``param.data -= ...``, then the parameter's
+version is bumped), so tensors held elsewhere see the new values and a graph built before the
+step refuses to run backward.
+
+``Optimizer`` is the small base the other optimizers share (``Adam``, ``AdamW``, ``RMSprop``,
+``Adagrad`` in ``adaptive.py``; the learning-rate schedulers in ``lr_scheduler.py``; all
+re-exported here): parameter groups, ``zero_grad``, an all-or-nothing ``step`` and a
+``state_dict`` that ``save``/``load`` can write.
 """
 
 import numbers
@@ -14,60 +21,71 @@ import numpy as np
 from .tensor import Tensor
 
 
-def _check_number(name, value, low, high=None, low_inclusive=True):
+def _check_number(owner, name, value, low, high=None, low_inclusive=True, high_inclusive=False):
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value >= low if low_inclusive else value > low) and (high is None or value < high)
+    ok = ok and (value >= low if low_inclusive else value > low)
+    ok = ok and (high is None or (value <= high if high_inclusive else value < high))
     if not ok:
-        bound = f"{'>=' if low_inclusive else '>'} {low}" + (f" and < {high}" if high is not None else "")
-        raise ValueError(f"SGD: {name} must be a finite number {bound}, got {value!r}")
+        bound = f"{'>=' if low_inclusive else '>'} {low}"
+        if high is not None:
+            bound += f" and {'<=' if high_inclusive else '<'} {high}"
+        raise ValueError(f"{owner}: {name} must be a finite number {bound}, got {value!r}")
     return float(value)
 
 
-class SGD:
-    """``SGD(params, lr, momentum=0.0, weight_decay=0.0)``.
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)``.
 
     ``params``: Tensors that require grad (e.g. ``model.parameters()``), or groups
-    ``[{"params": [...], "weight_decay": 0.0}, ...]`` whose keys override the defaults.
-    ``lr``: a positive number η, or a schedule ``lr(t) -> η_t`` called with t = 1, 2, ...
+    ``[{"params": [...], "lr": 0.01}, ...]`` whose keys override ``defaults``.
+    A subclass lists its per-parameter state in ``state_names``, checks its options in
+    ``_check_options`` and writes the update of one parameter in ``_update``.
     """
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
-        if not callable(lr):
-            _check_number("lr", lr, 0, low_inclusive=False)
-        defaults = {"lr": lr, "momentum": _check_number("momentum", momentum, 0, 1),
-                    "weight_decay": _check_number("weight_decay", weight_decay, 0)}
-        self.groups = [self._make_group(group, defaults) for group in self._as_groups(params)]
+    state_names = ()
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.groups = [self._make_group(group) for group in self._as_groups(params)]
         self.params = [p for group in self.groups for p in group["params"]]
         if not self.params:
-            raise ValueError("SGD: got an empty parameter list")
+            raise ValueError(f"{self.name}: got an empty parameter list")
         if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError("SGD: a parameter appears more than once")
-        self.velocity = {}
+            raise ValueError(f"{self.name}: a parameter appears more than once")
+        self.state = {}  # parameter index -> {name: array or number}
         self.t = 0
 
-    @staticmethod
-    def _as_groups(params):
+    name = property(lambda self: type(self).__name__)
+    param_groups = property(lambda self: self.groups, doc="PyTorch's name for ``groups``.")
+
+    def _as_groups(self, params):
         if isinstance(params, Tensor):
-            raise TypeError("SGD: params must be an iterable of Tensors (e.g. model.parameters()), not one Tensor")
+            raise TypeError(f"{self.name}: params must be an iterable of Tensors (e.g. model.parameters()), "
+                            "not one Tensor")
         params = list(params)
         if params and all(isinstance(p, dict) for p in params):
             return params
         return [{"params": params}]
 
-    @staticmethod
-    def _make_group(group, defaults):
-        unknown = set(group) - set(defaults) - {"params"}
+    def _make_group(self, group):
+        unknown = set(group) - set(self.defaults) - {"params"}
         if unknown:
-            raise ValueError(f"SGD: unknown option(s) {sorted(unknown)} in a parameter group")
-        merged = {**defaults, **group, "params": list(group["params"])}
-        if not callable(merged["lr"]):
-            _check_number("lr", merged["lr"], 0, low_inclusive=False)
-        _check_number("momentum", merged["momentum"], 0, 1)
-        _check_number("weight_decay", merged["weight_decay"], 0)
+            raise ValueError(f"{self.name}: unknown option(s) {sorted(unknown)} in a parameter group")
+        merged = {**self.defaults, **group, "params": list(group["params"])}
+        self._check_group(merged)
         for p in merged["params"]:
             if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
-                raise ValueError(f"SGD: every parameter must be a leaf Tensor with requires_grad=True, got {p!r:.60}")
+                raise ValueError(f"{self.name}: every parameter must be a leaf Tensor with requires_grad=True, "
+                                 f"got {p!r:.60}")
         return merged
+
+    def _check_group(self, group):
+        if not callable(group["lr"]):
+            _check_number(self.name, "lr", group["lr"], 0, low_inclusive=False)
+        self._check_options(group)
+
+    def _check_options(self, group):
+        """Raise ValueError for a bad option of this optimizer (lr is checked already)."""
 
     def learning_rate(self, group=None, t=None):
         """η_t for step t (by default the current one, after ``step()`` has counted it)."""
@@ -75,41 +93,204 @@ class SGD:
         if not callable(lr):
             return lr
         t = self.t if t is None else t
-        return _check_number(f"lr({t}) from the schedule", lr(t), 0, low_inclusive=False)
+        return _check_number(self.name, f"lr({t}) from the schedule", lr(t), 0, low_inclusive=False)
+
+    # ------------------------------------------------------------ the step
 
     def step(self):
-        """θ ← θ - η_t (g + λθ), or with momentum v ← μv + (g + λθ), θ ← θ - η_t v; skips params with no grad.
+        """Update every parameter that has a gradient; skip the others.
 
-        All or nothing: every rate and gradient is checked before any parameter changes.
+        All or nothing: every rate, gradient and parameter is checked before any parameter changes.
         """
         t = self.t + 1
         etas = [self.learning_rate(group, t) for group in self.groups]
         for p in self.params:
-            if p.grad is not None and np.shape(p.grad) != p.data.shape:
-                raise ValueError(f"SGD: a gradient of shape {np.shape(p.grad)} for a parameter of shape {p.data.shape}")
+            self._check_gradient(p)
         self.t = t
+        index = 0
         for group, eta in zip(self.groups, etas):
             for p in group["params"]:
                 if p.grad is not None:
-                    p.data -= eta * self._direction(p, group["momentum"], group["weight_decay"])
+                    state = self.state.get(index)
+                    if state is None:
+                        state = self.state[index] = {}
+                    self._update(p, p.grad, state, group, eta)
                     p._bump_version()  # backward through a graph built before this step now raises
+                index += 1
 
-    def _direction(self, p, mu, decay):
-        """g + λθ, or with momentum the velocity v ← μv + (g + λθ)."""
+    def _check_gradient(self, p):
         g = p.grad
-        if decay:
-            g = g + decay * p.data
-        if not mu:
-            return g
-        v = self.velocity.get(id(p))
-        if v is None:
-            v = self.velocity[id(p)] = np.array(g, dtype=p.data.dtype)
-        else:
-            v *= mu
-            v += g
-        return v
+        if g is None:
+            return
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"{self.name}: a gradient must be a numpy array, got {type(g).__name__} for a "
+                            f"parameter of shape {p.data.shape}")
+        if g.dtype.kind != "f":
+            raise TypeError(f"{self.name}: a gradient must be real floating point, got dtype {g.dtype} for a "
+                            f"parameter of shape {p.data.shape}")
+        if g.shape != p.data.shape:
+            raise ValueError(f"{self.name}: a gradient of shape {g.shape} for a parameter of shape {p.data.shape}")
+        if not p.data.flags.writeable:
+            raise ValueError(f"{self.name}: the array of a parameter of shape {p.data.shape} is read-only")
+
+    def _update(self, p, g, state, group, eta):
+        raise NotImplementedError
 
     def zero_grad(self):
         """Forget the gradients (``p.grad = None``) before the next backward."""
         for p in self.params:
             p.grad = None
+
+    # ------------------------------------------------------------ checkpoints
+
+    def state_dict(self):
+        """A nested dict of plain values (arrays, numbers, strings, None, lists), PyTorch's layout:
+
+        ``{"state": {index: {name: array}}, "param_groups": [{options..., "params": [indices]}], "t": steps}``.
+        A schedule ``lr`` (a callable) is stored as None: loading keeps the optimizer's own schedule.
+        """
+        groups, index = [], 0
+        for group in self.groups:
+            entry = {key: _plain(value) for key, value in group.items() if key != "params"}
+            entry["params"] = list(range(index, index + len(group["params"])))
+            index += len(group["params"])
+            groups.append(entry)
+        state = {i: {name: (value.copy() if isinstance(value, np.ndarray) else value)
+                     for name, value in entry.items()} for i, entry in self.state.items() if entry}
+        return {"state": state, "param_groups": groups, "t": self.t}
+
+    def load_state_dict(self, state_dict):
+        """Restore a ``state_dict()``; checked in full first, so a failed load changes nothing."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{self.name}.load_state_dict: expected a dict from state_dict(), "
+                            f"got {type(state_dict).__name__}")
+        missing = {"state", "param_groups", "t"} - set(state_dict)
+        if missing:
+            raise KeyError(f"{self.name}.load_state_dict: missing key(s) {sorted(missing)}")
+        groups = self._loaded_groups(state_dict["param_groups"])
+        state = self._loaded_state(state_dict["state"])
+        t = state_dict["t"]
+        if isinstance(t, np.ndarray) and t.ndim == 0:
+            t = t.item()
+        if not isinstance(t, (int, np.integer)) or isinstance(t, bool) or t < 0:
+            raise ValueError(f"{self.name}.load_state_dict: the step count must be an int >= 0, got {t!r}")
+        for group, options in zip(self.groups, groups):
+            group.update(options)
+        self.state, self.t = state, int(t)
+        return self
+
+    def _loaded_groups(self, saved):
+        owner = f"{self.name}.load_state_dict"
+        if not isinstance(saved, (list, tuple)):
+            raise TypeError(f"{owner}: 'param_groups' must be a list, got {type(saved).__name__}")
+        if len(saved) != len(self.groups):
+            raise ValueError(f"{owner}: the state has {len(saved)} parameter groups, this optimizer {len(self.groups)}")
+        loaded, index = [], 0
+        for number, (group, entry) in enumerate(zip(self.groups, saved)):
+            if not isinstance(entry, dict) or set(entry) != set(group):
+                keys = sorted(entry) if isinstance(entry, dict) else entry
+                raise ValueError(f"{owner}: group {number} has keys {keys}, expected {sorted(group)}")
+            indices = np.asarray(entry["params"]).ravel().tolist()
+            if indices != list(range(index, index + len(group["params"]))):
+                raise ValueError(f"{owner}: group {number} holds parameters {indices}, this optimizer's holds "
+                                 f"{list(range(index, index + len(group['params'])))}")
+            index += len(group["params"])
+            options = {key: _from_plain(value) for key, value in entry.items() if key != "params"}
+            if options["lr"] is None:
+                if not callable(group["lr"]):
+                    raise ValueError(f"{owner}: group {number} was saved with a schedule lr; pass the schedule "
+                                     "when you create the optimizer")
+                options["lr"] = group["lr"]
+            self._check_group({**options, "params": group["params"]})
+            loaded.append(options)
+        return loaded
+
+    def _loaded_state(self, saved):
+        owner = f"{self.name}.load_state_dict"
+        if not isinstance(saved, dict):
+            raise TypeError(f"{owner}: 'state' must be a dict, got {type(saved).__name__}")
+        state = {}
+        for key, entry in saved.items():
+            try:
+                i = int(key)
+                p = self.params[i]
+            except (ValueError, TypeError, IndexError):
+                raise ValueError(f"{owner}: state for parameter {key!r}, but there are {len(self.params)}") from None
+            if not isinstance(entry, dict) or set(entry) != set(self.state_names):
+                keys = sorted(entry) if isinstance(entry, dict) else entry
+                raise ValueError(f"{owner}: parameter {i} has state {keys}, expected {sorted(self.state_names)}")
+            state[i] = {name: self._loaded_value(owner, i, p, name, value) for name, value in entry.items()}
+        return state
+
+    @staticmethod
+    def _loaded_value(owner, i, p, name, value):
+        array = np.asarray(value)
+        if name == "step":
+            if array.shape != () or array.dtype.kind not in "iu" or array < 0:
+                raise ValueError(f"{owner}: parameter {i}'s step must be an int >= 0, got {value!r}")
+            return int(array)
+        if array.shape != p.data.shape:
+            raise ValueError(f"{owner}: parameter {i}'s {name} has shape {array.shape}, the parameter {p.data.shape}")
+        if not np.can_cast(array.dtype, p.data.dtype, casting="same_kind"):
+            raise TypeError(f"{owner}: parameter {i}'s {name} is {array.dtype}, the parameter {p.data.dtype}")
+        return np.array(array, dtype=p.data.dtype)  # a copy: the optimizer updates it in place
+
+
+def _plain(value):
+    """An option as a plain value for a checkpoint: a schedule becomes None, a tuple a list."""
+    if callable(value):
+        return None
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _from_plain(value):
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return tuple(value) if isinstance(value, list) else value
+
+
+class SGD(Optimizer):
+    """``SGD(params, lr, momentum=0.0, weight_decay=0.0, nesterov=False)``.
+
+    ``lr``: a positive number η, or a schedule ``lr(t) -> η_t`` called with t = 1, 2, ...
+    """
+
+    state_names = ("momentum_buffer",)
+
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,
+                                  "nesterov": nesterov})
+
+    def _check_options(self, group):
+        group["momentum"] = _check_number(self.name, "momentum", group["momentum"], 0, 1)
+        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
+        if not isinstance(group["nesterov"], (bool, np.bool_)):
+            raise ValueError(f"{self.name}: nesterov must be True or False, got {group['nesterov']!r}")
+        if group["nesterov"] and not group["momentum"]:
+            raise ValueError(f"{self.name}: nesterov needs momentum > 0")
+        group["nesterov"] = bool(group["nesterov"])
+
+    def _update(self, p, g, state, group, eta):
+        """θ ← θ - η_t (g + λθ); with momentum v ← μv + (g + λθ), θ ← θ - η_t v (Nesterov: η_t (g + μv))."""
+        p.data -= eta * self._direction(p, g, state, group)
+
+    @staticmethod
+    def _direction(p, g, state, group):
+        mu, decay = group["momentum"], group["weight_decay"]
+        if decay:
+            g = g + decay * p.data
+        if not mu:
+            return g
+        v = state.get("momentum_buffer")
+        if v is None:
+            v = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+        else:
+            v *= mu
+            v += g
+        return g + mu * v if group["nesterov"] else v
+
+
+from .adaptive import Adagrad, Adam, AdamW, RMSprop  # noqa: E402 (they subclass Optimizer)
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR  # noqa: E402
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "StepLR", "ExponentialLR", "CosineAnnealingLR"]

@@ -13,6 +13,7 @@ import numpy as np
 from . import ops
 from .grad_mode import _mode as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
+from .tensor_methods import MoreTensorMethods
 from .versions import check_saved_arrays_unchanged, latest_change, record_in_place_change
 
 DEFAULT_DTYPE = np.float32
@@ -44,7 +45,7 @@ def _index_array(index):
     return index
 
 
-class Tensor:
+class Tensor(MoreTensorMethods):
     """An n-dimensional array with an optional gradient.
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is anything numpy

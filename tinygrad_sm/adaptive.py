@@ -1,0 +1,137 @@
+"""Optimizers with per-parameter step sizes: Adam, AdamW, RMSprop, Adagrad (PyTorch's update rules).
+
+Each ``_update`` is the textbook update of one parameter θ with gradient g, written in place;
+the defaults are PyTorch's. ``optim`` re-exports them.
+"""
+
+import numpy as np
+
+from .optim import Optimizer, _check_number
+
+
+def _check_betas(owner, betas):
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be a pair (β1, β2), got {betas!r}")
+    return tuple(_check_number(owner, f"betas[{i}]", b, 0, 1) for i, b in enumerate(betas))
+
+
+def _zeros_state(p, state, *names):
+    for name in names:
+        if name not in state:
+            state[name] = np.zeros_like(p.data)
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)`` (Kingma & Ba).
+
+    m ← β1 m + (1 - β1) g,  v ← β2 v + (1 - β2) g²,  θ ← θ - η m̂ / (√v̂ + ε) with the bias
+    corrections m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t); ``weight_decay`` adds λθ to g (L2, as
+    PyTorch's Adam; AdamW decays θ directly).
+    """
+
+    state_names = ("step", "exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    def _check_options(self, group):
+        group["betas"] = _check_betas(self.name, group["betas"])
+        group["eps"] = _check_number(self.name, "eps", group["eps"], 0)
+        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
+
+    def _update(self, p, g, state, group, eta):
+        """θ ← θ - η (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)."""
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        self._adam_step(p, g, state, group, eta)
+
+    @staticmethod
+    def _adam_step(p, g, state, group, eta):
+        beta1, beta2 = group["betas"]
+        _zeros_state(p, state, "exp_avg", "exp_avg_sq")
+        t = state["step"] = state.get("step", 0) + 1
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - beta1) * (g - m)  # β1 m + (1 - β1) g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denominator = np.sqrt(v) / np.sqrt(1 - beta2 ** t)
+        denominator += group["eps"]
+        p.data -= (eta / (1 - beta1 ** t)) * m / denominator
+
+
+class AdamW(Adam):
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)`` (Loshchilov & Hutter).
+
+    Decoupled weight decay: θ ← θ (1 - η λ) first, then the Adam step on g alone.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _update(self, p, g, state, group, eta):
+        """θ ← θ (1 - ηλ), then θ ← θ - η m̂ / (√v̂ + ε)."""
+        if group["weight_decay"]:
+            p.data *= 1 - eta * group["weight_decay"]
+        self._adam_step(p, g, state, group, eta)
+
+
+class RMSprop(Optimizer):
+    """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0)`` (Hinton).
+
+    v ← α v + (1 - α) g²,  θ ← θ - η g / (√v + ε); with momentum b ← μ b + g / (√v + ε), θ ← θ - η b.
+    """
+
+    state_names = ("square_avg", "momentum_buffer")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0):
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+                                  "momentum": momentum})
+
+    def _check_options(self, group):
+        group["alpha"] = _check_number(self.name, "alpha", group["alpha"], 0, 1, high_inclusive=True)
+        group["eps"] = _check_number(self.name, "eps", group["eps"], 0)
+        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
+        group["momentum"] = _check_number(self.name, "momentum", group["momentum"], 0, 1)
+
+    def _update(self, p, g, state, group, eta):
+        """θ ← θ - η g / (√v + ε), v the running mean of g²."""
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        _zeros_state(p, state, "square_avg", "momentum_buffer")
+        v = state["square_avg"]
+        v *= group["alpha"]
+        v += (1 - group["alpha"]) * g * g
+        scaled = g / (np.sqrt(v) + group["eps"])
+        if group["momentum"]:
+            b = state["momentum_buffer"]
+            b *= group["momentum"]
+            b += scaled
+            scaled = b
+        p.data -= eta * scaled
+
+
+class Adagrad(Optimizer):
+    """``Adagrad(params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10)`` (Duchi et al.).
+
+    s ← s + g²,  θ ← θ - η_t g / (√s + ε) with η_t = η / (1 + (t - 1) lr_decay).
+    """
+
+    state_names = ("step", "sum")
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10):
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay, "eps": eps})
+
+    def _check_options(self, group):
+        group["lr_decay"] = _check_number(self.name, "lr_decay", group["lr_decay"], 0)
+        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
+        group["eps"] = _check_number(self.name, "eps", group["eps"], 0)
+
+    def _update(self, p, g, state, group, eta):
+        """θ ← θ - η_t g / (√s + ε), s the sum of every g² so far."""
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        _zeros_state(p, state, "sum")
+        t = state["step"] = state.get("step", 0) + 1
+        s = state["sum"]
+        s += g * g
+        p.data -= (eta / (1 + (t - 1) * group["lr_decay"])) * g / (np.sqrt(s) + group["eps"])

@@ -1,0 +1,164 @@
+"""Module functions: ``where``, ``cat``/``concatenate``, ``stack``, ``one_hot`` and the creation functions.
+
+Creation functions take ``dtype`` (float32 by default, as PyTorch), ``requires_grad`` and, for
+random ones, ``rng``: a numpy Generator or an int seed (None draws a fresh seed).
+"""
+
+import numbers
+
+import numpy as np
+
+from . import more_ops
+from .tensor import DEFAULT_DTYPE, Tensor
+
+
+def _tensors(items, op):
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: needs at least one tensor")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in items]
+    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
+    if floats:  # constants (ints, lists) take the float dtype of the tensors beside them
+        dtype = np.result_type(*floats)
+        tensors = [t if t.dtype.kind == "f" else Tensor(t.data.astype(dtype)) for t in tensors]
+    return tuple(tensors)
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` is true, else ``b`` (broadcast together); dA = G ⊙ 1[c], dB = G ⊙ 1[¬c]."""
+    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if condition.dtype != bool:
+        raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
+    a, b = _tensors((a, b), "where")
+    try:
+        np.broadcast_shapes(condition.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {condition.shape} (condition), {a.shape} and {b.shape} cannot be "
+                         "broadcast together") from None
+    return Tensor._apply(more_ops.Where(), (a, b), condition.copy())
+
+
+def concatenate(tensors, axis=0):
+    """Tensors joined along an existing ``axis``; the other axes must match."""
+    tensors = _tensors(tensors, "concatenate")
+    ndim = tensors[0].ndim
+    if ndim == 0 or any(t.ndim != ndim for t in tensors):
+        raise ValueError(f"concatenate: tensors need the same number (>= 1) of axes, got shapes "
+                         f"{[t.shape for t in tensors]}")
+    axis = _one_axis(axis, ndim, "concatenate")
+    rest = {t.shape[:axis] + t.shape[axis + 1:] for t in tensors}
+    if len(rest) > 1:
+        raise ValueError(f"concatenate: shapes {[t.shape for t in tensors]} differ outside axis {axis}")
+    return Tensor._apply(more_ops.Concatenate(), tensors, axis)
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0):
+    """Tensors of one shape stacked along a new ``axis``."""
+    tensors = _tensors(tensors, "stack")
+    if len({t.shape for t in tensors}) > 1:
+        raise ValueError(f"stack: tensors need the same shape, got {[t.shape for t in tensors]}")
+    return Tensor._apply(more_ops.Stack(), tensors, _one_axis(axis, tensors[0].ndim + 1, "stack"))
+
+
+def _one_axis(axis, ndim, op):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for {ndim} axes")
+    return int(axis) % ndim
+
+
+def one_hot(labels, num_classes, dtype=DEFAULT_DTYPE):
+    """Rows e_{y_i} of the K × K identity for int labels 0..K-1, any shape (n,) → (n, K); no gradient."""
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if labels.size and labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be ints, got dtype {labels.dtype}")
+    num_classes = _count(num_classes, "one_hot", "num_classes")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
+        raise ValueError(f"one_hot: label {bad} is out of range for {num_classes} classes")
+    out = np.zeros(labels.shape + (num_classes,), dtype=dtype)
+    np.put_along_axis(out, labels.astype(np.intp)[..., None], 1, axis=-1)
+    return Tensor(out)
+
+
+# ---------------------------------------------------------------- creation
+
+def _count(n, op, what):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"{op}: {what} must be an int >= 0, got {n!r}")
+    return int(n)
+
+
+def _shape(shape, op):
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    return tuple(_count(n, op, "each size") for n in shape)
+
+
+def _rng(rng, op):
+    if rng is None or isinstance(rng, np.random.Generator) or \
+            (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
+        return np.random.default_rng(rng)
+    raise TypeError(f"{op}: rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
+    """start, start + step, ... < stop, as ``np.arange``: int64 for int arguments, float32 (as PyTorch) for floats,
+    unless ``dtype`` says otherwise."""
+    for value in (start, stop, step):
+        if value is not None and (not isinstance(value, numbers.Real) or not np.isfinite(value)):
+            raise ValueError(f"arange: start, stop and step must be finite numbers, got {value!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    values = np.arange(start, stop, step, dtype=dtype)
+    if dtype is None and values.dtype.kind == "f":
+        values = values.astype(DEFAULT_DTYPE)
+    return Tensor(values, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False):
+    """The n × m identity (m = n by default)."""
+    n = _count(n, "eye", "n")
+    m = n if m is None else _count(m, "eye", "m")
+    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+
+
+def full(shape, value, dtype=DEFAULT_DTYPE, requires_grad=False):
+    """A tensor of ``shape`` filled with ``value``."""
+    return Tensor(np.full(_shape((shape,), "full"), value, dtype=dtype), requires_grad=requires_grad)
+
+
+def full_like(t, value, dtype=None, requires_grad=False):
+    """Like ``t``'s shape (and dtype unless given), filled with ``value``."""
+    t = t if isinstance(t, Tensor) else Tensor(t)
+    return Tensor(np.full(t.shape, value, dtype=dtype or t.dtype), requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return full_like(t, 0, dtype, requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return full_like(t, 1, dtype, requires_grad)
+
+
+def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None, _op="uniform"):
+    """Samples from U[low, high)."""
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ValueError(f"uniform: need finite low <= high, got low={low!r}, high={high!r}")
+    data = _rng(rng, _op).uniform(low, high, _shape(shape, _op))
+    return Tensor(data.astype(dtype), requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
+    """Samples from U[0, 1)."""
+    return uniform(*shape, dtype=dtype, requires_grad=requires_grad, rng=rng, _op="rand")
+
+
+def randint(low, high, shape=(), dtype=np.int64, rng=None):
+    """Integers from low (inclusive) to high (exclusive)."""
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+        raise ValueError(f"randint: need ints low < high, got low={low!r}, high={high!r}")
+    shape = _shape((shape,) if not isinstance(shape, (tuple, list)) else (tuple(shape),), "randint")
+    return Tensor(_rng(rng, "randint").integers(low, high, shape, dtype=dtype))
