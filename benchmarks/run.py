@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 FRAMEWORKS = ("numpy", "tinygrad_sm", "torch", "autograd")
-MODULES = {"numpy": "fw_numpy", "tinygrad_sm": "fw_tinygrad", "torch": "fw_torch", "autograd": "fw_autograd"}
+MODULES = {"numpy": "fw_numpy", "tinygrad_sm": "fw_tinygrad", "torch": "fw_torch", "autograd": "fw_autograd",
+           "before": "fw_baseline"}  # "before": the revision given by --baseline, in the same process
 MODEL_NAMES = {"softmax": "softmax regression", "mlp": "784-128-10 relu net"}
 LR = 0.01
 ADAM_LR = 1e-3
@@ -337,13 +338,17 @@ def ratio(row, a, b):
     return "n/a"
 
 
-def table(rows):
-    head = "| workload | unit | " + " | ".join(FRAMEWORKS) + " | tinygrad_sm / numpy | tinygrad_sm / torch |"
-    lines = [head, "|" + " --- |" * (len(FRAMEWORKS) + 4)]
+def table(rows, baseline=None):
+    """The markdown table; with a baseline revision, its column and the ratio current / before."""
+    columns = FRAMEWORKS + (("before",) if baseline else ())
+    names = [f"tinygrad_sm@{baseline}" if c == "before" else c for c in columns]
+    ratios = [("tinygrad_sm", "numpy"), ("tinygrad_sm", "torch")] + ([("tinygrad_sm", "before")] if baseline else [])
+    head = "| workload | unit | " + " | ".join(names) + " | " + \
+        " | ".join(f"tinygrad_sm / {b if b != 'before' else 'before'}" for _, b in ratios) + " |"
+    lines = [head, "|" + " --- |" * (len(columns) + len(ratios) + 2)]
     for row in rows:
-        cells = [fmt(row.values.get(name)) for name in FRAMEWORKS]
-        lines.append(f"| {row.label} | {row.unit} | " + " | ".join(cells) +
-                     f" | {ratio(row, 'tinygrad_sm', 'numpy')} | {ratio(row, 'tinygrad_sm', 'torch')} |")
+        cells = [fmt(row.values.get(name)) for name in columns] + [ratio(row, a, b) for a, b in ratios]
+        lines.append(f"| {row.label} | {row.unit} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -396,6 +401,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: checks that everything runs")
     parser.add_argument("--rounds", type=int, help="timed rounds per row (after one warm-up round)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset to run")
+    parser.add_argument("--baseline", metavar="REV", help="also time tinygrad_sm as it was at git revision REV, "
+                        "in the same process and interleaved, and add the ratio current / before")
     parser.add_argument("--only", default="train,layernorm,ops,chain,memory",
                         help="comma-separated sections to run: train, layernorm, ops, chain, memory")
     parser.add_argument("--threads", type=int, help="limit numpy's BLAS (and torch) to this many threads "
@@ -410,7 +417,13 @@ def main(argv=None):
     out = args.out or HERE / "results" / ("quick.md.tmp" if args.quick else "latest.md")
     sections = set(args.only.split(","))
 
-    fws, missing = load_frameworks([f for f in args.frameworks.split(",") if f])
+    names = [f for f in args.frameworks.split(",") if f]
+    if args.baseline:
+        os.environ["TINYGRAD_SM_BASELINE"] = args.baseline
+        names.append("before")
+    fws, missing = load_frameworks(names)
+    if args.baseline and "before" in missing:
+        raise SystemExit(f"--baseline {args.baseline}: {missing['before']}")
     for name, why in missing.items():
         print(f"{name}: not available ({why}); its column shows n/a. Install it with `pip install -e '.[bench]'`.")
     if args.threads:
@@ -439,9 +452,9 @@ def main(argv=None):
         rows += memory_rows(fws, cfg, data)
 
     text = "\n".join([f"# Benchmark{' (quick)' if args.quick else ''}: "
-                      f"{time.strftime('%Y-%m-%d %H:%M')}", "", *info, "", table(rows), "", *notes(cfg), ""])
+                      f"{time.strftime('%Y-%m-%d %H:%M')}", "", *info, "", table(rows, args.baseline), "", *notes(cfg), ""])
     print()
-    print(table(rows))
+    print(table(rows, args.baseline))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(f"\nwritten to {out}")
