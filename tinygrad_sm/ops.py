@@ -416,9 +416,9 @@ def log_softmax_array(z, axis=-1):
 
     A -inf entry (a masked class) gets probability 0; an empty axis gives an empty result.
     """
-    with np.errstate(over="ignore"):  # float32 logits ±3e38: z - max overflows to -inf, whose exp is 0
+    with np.errstate(over="ignore", divide="ignore"):  # ±3e38: z - max overflows to -inf (exp 0); empty: log 0
         shifted = z - z.max(axis=axis, keepdims=True, initial=-np.inf)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class Softmax(Op):
