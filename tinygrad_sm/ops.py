@@ -473,7 +473,7 @@ class LogSumExp(Op):
 
 class SoftmaxCrossEntropy(Op):
     name, rule = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n"
-    __slots__ = ("shape", "probs", "labels", "targets", "reduction")  # what forward keeps for backward
+    __slots__ = ("shape", "probs", "picks", "targets", "reduction")  # what forward keeps for backward
 
     def forward(self, z, targets, labels, reduction):
         """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for int labels y (n,) or probability rows t (n, K).
@@ -481,23 +481,26 @@ class SoftmaxCrossEntropy(Op):
         With labels only the label's log-probability is picked, -log softmax(z)_y = log Σ_k e^{z_k} - z_y,
         so time and memory are O(n·K): no one-hot matrix, no K × K identity.
         """
-        self.shape, self.labels, self.targets, self.reduction = z.shape, labels, targets, reduction
+        self.shape, self.targets, self.reduction = z.shape, targets, reduction
         z = float_input(z).reshape(-1, z.shape[-1])  # one row per example; (K,) logits are one row
         with np.errstate(over="ignore"):  # float32 logits ±3e38: z - max overflows to -inf, whose exp is 0
-            shifted = z - z.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)  # a -inf logit (a masked class) gets e^{-inf} = 0
-        total = exp.sum(axis=1, keepdims=True)
-        self.probs = exp / total  # softmax(z), n × K
+            shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
+        probs = np.exp(shifted)  # a -inf logit (a masked class) gets e^{-inf} = 0
+        total = np.add.reduce(probs, axis=1, keepdims=True)
+        self.probs = np.divide(probs, total, out=probs)  # softmax(z), n × K
+        log_total = np.log(total)  # n × 1
         if labels is not None:
-            per_row = np.log(total[:, 0]) - shifted[np.arange(len(z)), labels.reshape(-1)]
+            self.picks = (np.arange(len(z)), labels.reshape(-1))  # row i, column y_i
+            per_row = log_total[:, 0] - shifted[self.picks]  # log Σ_k e^{z_k - max} - (z_y - max)
         else:  # 0 · log 0 = 0: a class with target 0 adds nothing, even where its logit is -inf
-            log_probs = np.where(targets.reshape(z.shape) == 0, 0, shifted - np.log(total))
-            per_row = -(targets.reshape(z.shape) * log_probs).sum(axis=1)
+            self.picks = None
+            rows = targets.reshape(z.shape)
+            per_row = -np.add.reduce(rows * np.where(rows == 0, 0, shifted - log_total), axis=1)
         if reduction == "none":
             return per_row.reshape(self.shape[:-1])
-        loss = per_row.sum()
+        loss = np.add.reduce(per_row, axis=None)
         if reduction == "mean":
-            loss = loss / len(per_row) if len(per_row) else np.nan  # the mean over no rows is NaN, as in PyTorch
+            loss = loss / len(z) if len(z) else np.nan  # the mean over no rows is NaN, as in PyTorch
         return np.asarray(loss, dtype=z.dtype)
 
     def backward(self, g):
@@ -507,9 +510,9 @@ class SoftmaxCrossEntropy(Op):
             scale = g.reshape(-1, 1)  # one incoming gradient per row
         else:
             scale = g / len(probs) if self.reduction == "mean" else g
-        if self.labels is not None:  # (y - onehot) · scale: scale everything, then take scale off at the labels
+        if self.picks is not None:  # (softmax - onehot) ⊙ scale: scale it all, then take scale off at the labels
             delta = probs * scale
-            delta[np.arange(len(probs)), self.labels.reshape(-1)] -= scale[:, 0] if self.reduction == "none" else scale
+            delta[self.picks] -= scale[:, 0] if self.reduction == "none" else scale
         else:
             targets = self.targets.reshape(probs.shape)
             delta = (probs * targets.sum(axis=1, keepdims=True) - targets) * scale  # Σ_k t_k need not be 1

@@ -385,6 +385,8 @@ class Tensor:
         other_array = other.data if isinstance(other, Tensor) else other
         if isinstance(other_array, (list, tuple)):
             other_array = np.asarray(other_array)
+        if np.asarray(other_array).dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"{name}: cannot update a tensor in place with {type(other).__name__} {_short(other)}")
         self._check_in_place(other, other_array, name)
         try:
             ufunc(self.data, other_array, out=self.data, casting="same_kind")
@@ -686,7 +688,9 @@ def _integer_labels(target, num_classes):
         raise TypeError(f"softmax_cross_entropy: class labels must be integers, got dtype {target.dtype}")
     if target.dtype.kind == "f" and (not np.all(np.isfinite(target)) or np.any(target != np.round(target))):
         raise ValueError(f"softmax_cross_entropy: class labels must be whole numbers, got {target.flat[:5]}")
-    if target.size and (target.min() < 0 or target.max() >= num_classes):
+    # Seen as unsigned, a negative int is huge: one max finds labels below 0 and above K - 1 alike.
+    as_unsigned = target.view(target.dtype.str.replace("i", "u")) if target.dtype.kind == "i" else target
+    if target.size and (as_unsigned.max() >= num_classes or (target.dtype.kind == "f" and target.min() < 0)):
         bad = (target < 0) | (target >= num_classes)
         raise ValueError(f"softmax_cross_entropy: label {target[bad].flat[0].item()!r} is out of range for "
                          f"{num_classes} classes (labels must be in 0..{num_classes - 1})")

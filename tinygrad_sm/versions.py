@@ -16,12 +16,14 @@ shapes (``add``), a copy (``relu``'s mask) or nothing.
 Writing to ``t.data`` directly is not logged: it stays the escape hatch, as in PyTorch.
 """
 
+import threading
 import weakref
 
 import numpy as np
 
-_changes = {}  # id(memory owner) -> (clock tick of the latest change, weakref to the owner, what changed)
+_changes = {}  # id(memory owner) -> (clock tick of the latest change, weakref to the owner, (name, shape, version))
 _latest = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
+_lock = threading.Lock()  # threads may change tensors at once: keep the log and _latest consistent
 
 
 def _memory_owner(array):
@@ -34,17 +36,23 @@ def _memory_owner(array):
 def record_in_place_change(tensor, tick):
     """Log that ``tensor``'s memory changed at clock ``tick`` (called after every in-place change)."""
     owner = _memory_owner(tensor.data)
-    what = f"{tensor.name or 'a tensor'} of shape {tensor.shape}, now at version {tensor._version}"
-    _changes[id(owner)] = (tick, weakref.ref(owner), what)
-    _latest[0] = tick
-    if len(_changes) > 256:
-        _forget_dead_owners()
+    entry = (tick, weakref.ref(owner), (tensor.name, tensor.shape, tensor._version))  # the message is built on error
+    with _lock:
+        _changes[id(owner)] = entry
+        _latest[0] = max(_latest[0], tick)  # another thread may have logged a later tick meanwhile
+        if len(_changes) > 256:
+            _forget_dead_owners()
 
 
 def _forget_dead_owners():
     for key, (_, owner, _) in list(_changes.items()):
         if owner() is None:
             del _changes[key]
+
+
+def _describe(what):
+    name, shape, version = what
+    return f"{name or 'a tensor'} of shape {shape}, now at version {version}"
 
 
 def _changed_since(seq):
@@ -67,7 +75,9 @@ def saved_arrays(op):
 def check_saved_arrays_unchanged(node):
     """Raise RuntimeError if memory that ``node``'s op saved was changed in place after the op ran."""
     op, seq = node._op, node._seq
-    for tick, owner_ref, what in list(_changes.values()):
+    with _lock:
+        changes = list(_changes.values())
+    for tick, owner_ref, what in changes:
         owner = owner_ref()
         if tick <= seq or owner is None:
             continue
@@ -75,7 +85,7 @@ def check_saved_arrays_unchanged(node):
             if _overlap(saved, owner):
                 raise RuntimeError(
                     f"backward: one of the arrays needed for gradient computation has been modified by an "
-                    f"in-place operation: the {op.name} op saved {key!r}, and {what} was changed in place "
+                    f"in-place operation: the {op.name} op saved {key!r}, and {_describe(what)} was changed in place "
                     f"after the {op.name} op used it. Make the change out of place (x = x + 1), or after "
                     "backward; writing to .data directly skips this check.")
 
