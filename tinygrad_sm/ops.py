@@ -341,12 +341,15 @@ class Mean(Op):
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
         self.count = int(np.prod([a.shape[i] for i in axes]))
+        if self.count == 0:  # the mean of nothing is NaN, as in PyTorch (numpy would also warn)
+            shape = [1 if i in axes else n for i, n in enumerate(a.shape) if keepdims or i not in axes]
+            return np.full(shape, np.nan, dtype=float_input(a[:0]).dtype)
         return np.asarray(float_input(a).mean(axis=axes, keepdims=keepdims))
 
     def backward(self, g):
         """d(Σ a / n)/da = 1/n for every averaged element."""
         g = expand_reduced(g, self.shape, self.axes, self.keepdims)
-        return (np.broadcast_to(g / self.count, self.shape),)
+        return (np.broadcast_to(g / max(self.count, 1), self.shape),)  # an empty axis gets an empty gradient
 
 
 class Max(Op):

@@ -21,9 +21,10 @@ import weakref
 
 import numpy as np
 
-_changes = {}  # id(memory owner) -> (clock tick of the latest change, weakref to the owner, (name, shape, version))
+_changes = {}  # (id(memory owner), region) -> (tick of the latest change, weakref to the owner, region, what)
 _latest = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
 _lock = threading.Lock()  # threads may change tensors at once: keep the log and _latest consistent
+MAX_ENTRIES = 256
 
 
 def _memory_owner(array):
@@ -33,21 +34,53 @@ def _memory_owner(array):
     return array
 
 
+def _region(array, owner):
+    """Where ``array`` sits inside ``owner``'s memory: None for all of it, else (offset, shape, strides, dtype).
+
+    Kept instead of the view itself: a view would keep the memory alive, and a weak reference to
+    it would forget the change as soon as a temporary tensor around the view is gone.
+    """
+    if array is owner:
+        return None
+    offset = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return offset, array.shape, array.strides, array.dtype.str
+
+
+def _changed_memory(owner, region):
+    """The changed part of ``owner`` as an array (all of it when the view cannot be rebuilt: never misses)."""
+    if region is None:
+        return owner
+    offset, shape, strides, dtype = region
+    try:
+        return np.ndarray(shape, dtype, buffer=owner, offset=offset, strides=strides)
+    except (TypeError, ValueError, BufferError):
+        return owner
+
+
 def record_in_place_change(tensor, tick):
     """Log that ``tensor``'s memory changed at clock ``tick`` (called after every in-place change)."""
     owner = _memory_owner(tensor.data)
-    entry = (tick, weakref.ref(owner), (tensor.name, tensor.shape, tensor._version))  # the message is built on error
+    region = _region(tensor.data, owner)
+    entry = (tick, weakref.ref(owner), region, (tensor.name, tensor.shape, tensor._version))  # message built on error
     with _lock:
-        _changes[id(owner)] = entry
+        _changes[(id(owner), region)] = entry
         _latest[0] = max(_latest[0], tick)  # another thread may have logged a later tick meanwhile
-        if len(_changes) > 256:
-            _forget_dead_owners()
+        if len(_changes) > MAX_ENTRIES:
+            _compact()
 
 
-def _forget_dead_owners():
-    for key, (_, owner, _) in list(_changes.items()):
+def _compact():
+    """Forget changes of freed memory; if still too many, merge each owner's regions into all of it."""
+    for key, (_, owner, _, _) in list(_changes.items()):
         if owner() is None:
             del _changes[key]
+    if len(_changes) > MAX_ENTRIES // 2:
+        merged = {}
+        for (owner_id, _), (tick, owner, _, what) in _changes.items():
+            if owner_id not in merged or merged[owner_id][0] < tick:
+                merged[owner_id] = (tick, owner, None, what)
+        _changes.clear()
+        _changes.update({(owner_id, None): entry for owner_id, entry in merged.items()})
 
 
 def _describe(what):
@@ -77,12 +110,13 @@ def check_saved_arrays_unchanged(node):
     op, seq = node._op, node._seq
     with _lock:
         changes = list(_changes.values())
-    for tick, owner_ref, what in changes:
+    for tick, owner_ref, region, what in changes:
         owner = owner_ref()
         if tick <= seq or owner is None:
             continue
+        changed = _changed_memory(owner, region)
         for key, saved in saved_arrays(op):
-            if _overlap(saved, owner):
+            if _overlap(saved, changed):
                 raise RuntimeError(
                     f"backward: one of the arrays needed for gradient computation has been modified by an "
                     f"in-place operation: the {op.name} op saved {key!r}, and {_describe(what)} was changed in place "
