@@ -481,30 +481,33 @@ class SoftmaxCrossEntropy(Op):
     def forward(self, z, targets, labels, reduction):
         """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for int labels y (n,) or probability rows t (n, K).
 
-        With labels only the label's log-probability is picked, -log softmax(z)_y = log Σ_k e^{z_k} - z_y,
-        so time and memory are O(n·K): no one-hot matrix, no K × K identity.
+        With labels, each row's -log softmax(z)_y = log Σ_k e^{z_k} - z_y is picked by index: no
+        one-hot matrix and no K × K identity, and a masked class (logit -inf) never enters.
         """
         self.shape, self.targets, self.reduction = z.shape, targets, reduction
-        z = float_input(z).reshape(-1, z.shape[-1])  # one row per example; (K,) logits are one row
+        z = float_input(z)
+        if z.ndim != 2:
+            z = z.reshape(1, -1)  # (K,) logits are one row
+        n, classes = z.shape
         with np.errstate(over="ignore"):  # float32 logits ±3e38: z - max overflows to -inf, whose exp is 0
             shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
-        probs = np.exp(shifted)  # a -inf logit (a masked class) gets e^{-inf} = 0
+        probs = np.exp(shifted)
         total = np.add.reduce(probs, axis=1, keepdims=True)
         self.probs = np.divide(probs, total, out=probs)  # softmax(z), n × K
-        log_total = np.log(total)  # n × 1
+        log_total = np.log(total.reshape(n))
         if labels is not None:
-            self.picks = (np.arange(len(z)), labels.reshape(-1))  # row i, column y_i
-            per_row = log_total[:, 0] - shifted[self.picks]  # log Σ_k e^{z_k - max} - (z_y - max)
+            self.picks = np.arange(0, n * classes, classes) + labels  # flat index of (i, y_i): onehot(y)'s ones
+            per_row = log_total - shifted.take(self.picks)  # log Σ_k e^{z_k - max} - (z_y - max)
         else:  # 0 · log 0 = 0: a class with target 0 adds nothing, even where its logit is -inf
             self.picks = None
             rows = targets.reshape(z.shape)
-            per_row = -np.add.reduce(rows * np.where(rows == 0, 0, shifted - log_total), axis=1)
+            per_row = -np.add.reduce(rows * np.where(rows == 0, 0, shifted - log_total[:, None]), axis=1)
         if reduction == "none":
             return per_row.reshape(self.shape[:-1])
-        loss = np.add.reduce(per_row, axis=None)
+        loss = np.add.reduce(per_row, axis=None)  # a numpy scalar of z's dtype; the Tensor makes it 0-d
         if reduction == "mean":
-            loss = loss / len(z) if len(z) else np.nan  # the mean over no rows is NaN, as in PyTorch
-        return np.asarray(loss, dtype=z.dtype)
+            loss = loss / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
+        return loss
 
     def backward(self, g):
         """dξ/dz = y Σt - t = y - t (002), so ∇_z f_CE = (softmax(z) - onehot(y)) / n for the mean (001)."""
@@ -512,14 +515,15 @@ class SoftmaxCrossEntropy(Op):
         if self.reduction == "none":
             scale = g.reshape(-1, 1)  # one incoming gradient per row
         else:
-            scale = g / len(probs) if self.reduction == "mean" else g
-        if self.picks is not None:  # (softmax - onehot) ⊙ scale: scale it all, then take scale off at the labels
+            scale = g.item() / len(probs) if self.reduction == "mean" else g.item()
+        if self.picks is not None:  # (softmax - onehot) · scale: scale every entry, then take scale off at the labels
             delta = probs * scale
-            delta[self.picks] -= scale[:, 0] if self.reduction == "none" else scale
+            delta.put(self.picks, delta.take(self.picks) - (scale if self.reduction != "none" else scale[:, 0]))
         else:
             targets = self.targets.reshape(probs.shape)
-            delta = (probs * targets.sum(axis=1, keepdims=True) - targets) * scale  # Σ_k t_k need not be 1
-        return (delta.reshape(self.shape),)
+            delta = probs * targets.sum(axis=1, keepdims=True) - targets  # Σ_k t_k need not be 1
+            delta *= scale
+        return (delta if delta.shape == self.shape else delta.reshape(self.shape),)
 
 
 # ---------------------------------------------------------------- copies

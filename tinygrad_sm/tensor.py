@@ -27,7 +27,9 @@ def _as_array(data, dtype):
         data = data.data
     if dtype is not None:
         dtype = _numeric_dtype(dtype)
-    if isinstance(data, (np.ndarray, np.generic)) and dtype is None:
+    if type(data) is np.ndarray and dtype is None:  # the common case: no copy, no conversion
+        array = data
+    elif isinstance(data, (np.ndarray, np.generic)) and dtype is None:
         array = np.asarray(data)
     else:
         try:
@@ -535,9 +537,7 @@ class Tensor:
             trace = BackwardTrace(echo=True)
         grads = {id(self): seed}
         owned = set()  # keys whose gradient array nothing else holds: it may be kept or added into in place
-        nodes = _reverse_topological_order(self)
-        _check_before_backward(nodes)  # every check that can fail runs before any .grad changes
-        for node in nodes:
+        for node in _reverse_topological_order(self):  # which also checks everything that could fail
             g = grads.pop(id(node), None)
             if g is None:
                 continue
@@ -598,21 +598,17 @@ class Tensor:
             self.grad += g
 
 
-def _check_before_backward(nodes):
-    """Raise, before any gradient is written, for a freed graph, a changed saved array or a bad hand-set .grad."""
-    for node in nodes:
-        op = node._op
-        if op is None:
-            if node.grad is not None:
-                _check_grad_slot(node)
-        elif op.released:
-            raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
-                               "its saved arrays were freed (pass retain_graph=True to the first backward)")
-        elif _changed_since(node._seq):
-            check_saved_arrays_unchanged(node)
+def _check_op_before_backward(node, op):
+    """Raise for a graph already freed by an earlier backward, or for memory the op saved that changed since."""
+    if op.released:
+        raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
+                           "its saved arrays were freed (pass retain_graph=True to the first backward)")
+    if _changed_since(node._seq):
+        check_saved_arrays_unchanged(node)
 
 
 def _check_grad_slot(leaf):
+    """Raise unless a hand-set ``.grad`` is a writable float array of the leaf's shape (backward adds into it)."""
     grad = leaf.grad
     if type(grad) is not np.ndarray or grad.shape != leaf.shape or grad.dtype.kind != "f" \
             or not grad.flags.writeable:
@@ -647,17 +643,23 @@ def _reverse_topological_order(root):
 
     An op's inputs always exist before it is made, so a tensor's number (``_seq``, from
     ``_op_counter``) is larger than its inputs'. Newest first is therefore a valid order: every
-    node comes after all its users. Leaves (number -1) come last.
+    node comes after all its users. Leaves (number -1) come last. On the way it raises for a
+    freed graph, a changed saved array or a bad hand-set ``.grad``, before backward writes anything.
     """
     nodes, seen, stack = [], {id(root)}, [root]
     while stack:
         node = stack.pop()
         nodes.append(node)
-        if node._op is not None:
-            for parent in node._op.parents:
-                if parent.requires_grad and id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
+        op = node._op
+        if op is None:
+            if node.grad is not None:
+                _check_grad_slot(node)
+            continue
+        _check_op_before_backward(node, op)  # every check that can fail runs before any .grad changes
+        for parent in op.parents:
+            if parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
     nodes.sort(key=attrgetter("_seq"), reverse=True)
     return nodes
 
@@ -694,4 +696,4 @@ def _integer_labels(target, num_classes):
         bad = (target < 0) | (target >= num_classes)
         raise ValueError(f"softmax_cross_entropy: label {target[bad].flat[0].item()!r} is out of range for "
                          f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
-    return target.astype(np.int64)
+    return target.reshape(-1).astype(np.int64)  # one label per row of logits, as SoftmaxCrossEntropy wants
