@@ -12,7 +12,8 @@ import numpy as np
 from . import ops
 from .grad_mode import _mode as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
-from .versions import _changed_since, check_saved_arrays_unchanged, record_in_place_change
+from .versions import _latest as _latest_change  # [clock tick of the newest in-place change]
+from .versions import check_saved_arrays_unchanged, record_in_place_change
 
 DEFAULT_DTYPE = np.float32
 REDUCTIONS = ("mean", "sum", "none")
@@ -603,7 +604,7 @@ def _check_op_before_backward(node, op):
     if op.released:
         raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
                            "its saved arrays were freed (pass retain_graph=True to the first backward)")
-    if _changed_since(node._seq):
+    if _latest_change[0] > node._seq:  # something changed in place after this op ran
         check_saved_arrays_unchanged(node)
 
 
@@ -655,7 +656,8 @@ def _reverse_topological_order(root):
             if node.grad is not None:
                 _check_grad_slot(node)
             continue
-        _check_op_before_backward(node, op)  # every check that can fail runs before any .grad changes
+        if op.released or _latest_change[0] > node._seq:  # checks that can fail run before any .grad changes
+            _check_op_before_backward(node, op)
         for parent in op.parents:
             if parent.requires_grad and id(parent) not in seen:
                 seen.add(id(parent))
@@ -685,15 +687,22 @@ def _cross_entropy_targets(logits, target):
 
 
 def _integer_labels(target, num_classes):
-    """Labels as int64, after checking them in the caller's own dtype (so 1e20 or 2**64 - 1 is reported as given)."""
+    """Labels as a new int64 array, one per row; out-of-range labels are reported as the caller gave them."""
     if target.dtype.kind not in "iuf":
         raise TypeError(f"softmax_cross_entropy: class labels must be integers, got dtype {target.dtype}")
-    if target.dtype.kind == "f" and (not np.all(np.isfinite(target)) or np.any(target != np.round(target))):
-        raise ValueError(f"softmax_cross_entropy: class labels must be whole numbers, got {target.flat[:5]}")
-    # Seen as unsigned, a negative int is huge: one max finds labels below 0 and above K - 1 alike.
-    as_unsigned = target.view(target.dtype.str.replace("i", "u")) if target.dtype.kind == "i" else target
-    if target.size and (as_unsigned.max() >= num_classes or (target.dtype.kind == "f" and target.min() < 0)):
-        bad = (target < 0) | (target >= num_classes)
-        raise ValueError(f"softmax_cross_entropy: label {target[bad].flat[0].item()!r} is out of range for "
-                         f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
-    return target.reshape(-1).astype(np.int64)  # one label per row of logits, as SoftmaxCrossEntropy wants
+    if target.dtype.kind == "f":
+        if not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
+            raise ValueError(f"softmax_cross_entropy: class labels must be whole numbers, got {target.flat[:5]}")
+        if target.size and (target.min() < 0 or target.max() >= num_classes):  # before int64 could wrap 1e20
+            _raise_label_out_of_range(target, num_classes)
+    labels = target.reshape(-1).astype(np.int64)
+    # Seen as unsigned, a negative label is huge: one max finds labels below 0 and above K - 1 alike.
+    if labels.size and labels.view(np.uint64).max() >= num_classes:
+        _raise_label_out_of_range(target, num_classes)
+    return labels
+
+
+def _raise_label_out_of_range(target, num_classes):
+    bad = (target < 0) | (target >= num_classes)
+    raise ValueError(f"softmax_cross_entropy: label {target[bad].flat[0].item()!r} is out of range for "
+                     f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
