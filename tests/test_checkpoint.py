@@ -315,3 +315,12 @@ def test_a_newer_format_version_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"new\.npz' is checkpoint format version 2; this tinygrad_sm reads "
                                          r"version 1"):
         load(path)
+
+
+def test_an_absurd_npy_header_length_is_refused(tmp_path):
+    path = tmp_path / "header.npz"
+    entry = b"\x93NUMPY\x02\x00" + (2**32 - 1).to_bytes(4, "little") + b"{}"  # claims a 4 GiB header
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("w.npy", entry)
+    with pytest.raises(ValueError, match=r"header\.npz': entry w\.npy is not a valid \.npy array"):
+        load(path)
