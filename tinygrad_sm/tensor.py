@@ -12,7 +12,7 @@ import numpy as np
 from . import ops
 from .grad_mode import _mode as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
-from .versions import _latest as _latest_change  # [clock tick of the newest in-place change]
+from .versions import latest_change  # [clock tick of the newest in-place change]
 from .versions import check_saved_arrays_unchanged, record_in_place_change
 
 DEFAULT_DTYPE = np.float32
@@ -604,7 +604,7 @@ def _check_op_before_backward(node, op):
     if op.released:
         raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
                            "its saved arrays were freed (pass retain_graph=True to the first backward)")
-    if _latest_change[0] > node._seq:  # something changed in place after this op ran
+    if latest_change[0] > node._seq:  # something changed in place after this op ran
         check_saved_arrays_unchanged(node)
 
 
@@ -656,7 +656,7 @@ def _reverse_topological_order(root):
             if node.grad is not None:
                 _check_grad_slot(node)
             continue
-        if op.released or _latest_change[0] > node._seq:  # checks that can fail run before any .grad changes
+        if op.released or latest_change[0] > node._seq:  # checks that can fail run before any .grad changes
             _check_op_before_backward(node, op)
         for parent in op.parents:
             if parent.requires_grad and id(parent) not in seen:

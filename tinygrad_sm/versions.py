@@ -8,10 +8,10 @@ gradient computation has been modified by an inplace operation". So do we.
 How: every in-place change through the Tensor API (``+=``, ``add_``, ``zero_``, ``copy_``, ...,
 and the optimizers' updates) bumps the tensor's ``_version`` and logs *which memory* changed and
 when, on the same clock that numbers the ops (``_seq``). Backward looks at the log only for
-nodes made before the latest change, and raises if a changed block of memory overlaps an array
+nodes made before the latest change, and raises if a changed region of memory overlaps an array
 the op saved. Comparing memory rather than tensors catches a change made through a view (a
-reshape, a transpose, a slice) of the saved array, and never blames an op that kept only
-shapes (``add``), a copy (``relu``'s mask) or nothing.
+reshape, a transpose, a slice, a ``detach()``) of the saved array, and never blames an op that
+kept only shapes (``add``), a copy (``relu``'s mask), nothing, or another part of the same buffer.
 
 Writing to ``t.data`` directly is not logged: it stays the escape hatch, as in PyTorch.
 """
@@ -22,8 +22,8 @@ import weakref
 import numpy as np
 
 _changes = {}  # (id(memory owner), region) -> (tick of the latest change, weakref to the owner, region, what)
-_latest = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
-_lock = threading.Lock()  # threads may change tensors at once: keep the log and _latest consistent
+latest_change = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
+_lock = threading.Lock()  # threads may change tensors at once: keep the log and latest_change consistent
 MAX_ENTRIES = 256
 
 
@@ -64,7 +64,7 @@ def record_in_place_change(tensor, tick):
     entry = (tick, weakref.ref(owner), region, (tensor.name, tensor.shape, tensor._version))  # message built on error
     with _lock:
         _changes[(id(owner), region)] = entry
-        _latest[0] = max(_latest[0], tick)  # another thread may have logged a later tick meanwhile
+        latest_change[0] = max(latest_change[0], tick)  # another thread may have logged a later tick meanwhile
         if len(_changes) > MAX_ENTRIES:
             _compact()
 
@@ -86,11 +86,6 @@ def _compact():
 def _describe(what):
     name, shape, version = what
     return f"{name or 'a tensor'} of shape {shape}, now at version {version}"
-
-
-def _changed_since(seq):
-    """True when some memory changed in place after the op numbered ``seq`` was recorded (cheap test)."""
-    return _latest[0] > seq
 
 
 def saved_arrays(op):
