@@ -697,7 +697,7 @@ def _integer_labels(target, num_classes):
             _raise_label_out_of_range(target, num_classes)
     labels = target.reshape(-1).astype(np.int64)
     # Seen as unsigned, a negative label is huge: one max finds labels below 0 and above K - 1 alike.
-    if labels.size and labels.view(np.uint64).max() >= num_classes:
+    if labels.size and np.maximum.reduce(labels.view(np.uint64)) >= num_classes:
         _raise_label_out_of_range(target, num_classes)
     return labels
 
