@@ -324,3 +324,43 @@ def test_an_absurd_npy_header_length_is_refused(tmp_path):
         archive.writestr("w.npy", entry)
     with pytest.raises(ValueError, match=r"header\.npz': entry w\.npy is not a valid \.npy array"):
         load(path)
+
+
+# ---------------------------------------------------------------- any names, any nesting (hypothesis)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=8),
+                   st.floats(allow_nan=False), st.builds(lambda n: np.arange(n, dtype=np.float32), st.integers(0, 4)))
+TREES = st.recursive(LEAVES, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                      st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                     max_leaves=12)
+
+
+def assert_same_tree(a, b):
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b)
+        for key in a:
+            assert_same_tree(a[key], b[key])
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same_tree(x, y)
+    else:
+        assert type(a) is type(b) and a == b
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=4, unique=True), metadata=TREES)
+def test_any_names_and_any_nested_metadata_round_trip(tmp_path, names, metadata):
+    model = Named(names, rng=3)
+    save(tmp_path / "h.npz", model, metadata={"tree": metadata})
+    contents = load_checkpoint(tmp_path / "h.npz")
+    assert list(contents["model"]) == names
+    for name in names:
+        np.testing.assert_array_equal(contents["model"][name], model.params[name].data)
+    assert_same_tree(contents["metadata"], {"tree": metadata})

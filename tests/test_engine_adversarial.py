@@ -394,3 +394,13 @@ def test_many_changed_regions_are_merged_conservatively():
     Tensor(base[0:1]).add_(1)
     with pytest.raises(RuntimeError, match="the mul op saved 'b'"):
         loss.backward()
+
+
+def test_an_in_place_change_through_a_view_of_a_leaf_is_caught():
+    W = Tensor(np.ones((2, 3)), requires_grad=True)
+    loss = (Tensor(np.ones((4, 2))) @ W).sum() + (W * W).sum()
+    with no_grad():
+        W.T.add_(1)  # a view of the leaf, changed inside no_grad: allowed, and logged
+    with pytest.raises(RuntimeError, match=r"op saved '[ab]', and a tensor of shape \(3, 2\), now at version 1"):
+        loss.backward()
+    assert W.grad is None
