@@ -351,3 +351,13 @@ def test_cross_entropy_of_an_empty_batch():
     per_row = z.softmax_cross_entropy(np.zeros(0, dtype=np.int64), reduction="none")
     assert per_row.shape == (0,)
     assert z.softmax_cross_entropy(np.zeros(0, dtype=np.int64), reduction="sum").item() == 0.0
+
+
+def test_an_op_that_makes_a_complex_result_from_a_tensor_that_requires_grad_raises():
+    x = t64([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"mul: the result is complex \(complex128\) and an input requires grad"):
+        x * 1j
+    with pytest.raises(TypeError, match="add: the result is complex"):
+        x + Tensor(np.array([1j, 2j]))
+    with no_grad():
+        np.testing.assert_array_equal((x * 1j).data, [1j, 2j])  # no graph, no gradient: fine

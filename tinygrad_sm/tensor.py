@@ -314,6 +314,9 @@ class Tensor:
         if _grad_mode.enabled:
             needs_grad = tuple([t.requires_grad for t in inputs])
             if True in needs_grad:
+                if result.data.dtype.kind == "c":  # x * 1j: a complex gradient would be cast to real silently
+                    raise TypeError(f"{op.name}: the result is complex ({result.dtype}) and an input requires grad; "
+                                    "gradients of complex values are not supported")
                 op.parents, op.needs_grad, op.released = inputs, needs_grad, False
                 result._op, result._seq, result.requires_grad = op, next(_op_counter), True
         return result
@@ -648,6 +651,7 @@ def _reverse_topological_order(root):
     freed graph, a changed saved array or a bad hand-set ``.grad``, before backward writes anything.
     """
     nodes, seen, stack = [], {id(root)}, [root]
+    latest = latest_change[0]  # ops made after the newest in-place change need no version check
     while stack:
         node = stack.pop()
         nodes.append(node)
@@ -656,7 +660,7 @@ def _reverse_topological_order(root):
             if node.grad is not None:
                 _check_grad_slot(node)
             continue
-        if op.released or latest_change[0] > node._seq:  # checks that can fail run before any .grad changes
+        if op.released or latest > node._seq:  # the checks that can fail run before any .grad changes
             _check_op_before_backward(node, op)
         for parent in op.parents:
             if parent.requires_grad and id(parent) not in seen:
