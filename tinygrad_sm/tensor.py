@@ -106,13 +106,13 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _wrap(cls, data, requires_grad=False):
-        """Fast constructor for results of ops: no conversion, no checks."""
-        t = object.__new__(cls)
+    @staticmethod
+    def _wrap(data, requires_grad=False):
+        """Fast constructor for results of ops: no conversion, no checks (a staticmethod: no binding per call)."""
+        t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad, t.name, t._op, t._seq, t._retains_grad, t.requires_grad = None, None, None, -1, False, requires_grad
-        t._version = 0
+        t.grad, t.name, t._op, t._seq, t._retains_grad, t.requires_grad, t._version = \
+            None, None, None, -1, False, requires_grad, 0
         return t
 
     def requires_grad_(self, flag=True):
@@ -314,9 +314,6 @@ class Tensor:
         if _grad_mode.enabled:
             needs_grad = tuple([t.requires_grad for t in inputs])
             if True in needs_grad:
-                if result.data.dtype.kind == "c":  # x * 1j: a complex gradient would be cast to real silently
-                    raise TypeError(f"{op.name}: the result is complex ({result.dtype}) and an input requires grad; "
-                                    "gradients of complex values are not supported")
                 op.parents, op.needs_grad, op.released = inputs, needs_grad, False
                 result._op, result._seq, result.requires_grad = op, next(_op_counter), True
         return result
@@ -325,13 +322,16 @@ class Tensor:
         other = self._lift(other, op.name)
         a, b = (other, self) if reflected else (self, other)
         try:
-            return Tensor._apply(op, (a, b))
+            result = Tensor._apply(op, (a, b))
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
             raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
         except TypeError as e:  # numpy refuses the dtypes, e.g. bool - bool
             raise TypeError(f"{op.name}: not supported for dtypes {a.dtype} and {b.dtype} ({e})") from None
+        if result.requires_grad and result.data.dtype.kind == "c":  # only an operand brings complex values in
+            _refuse_complex_gradient(result)
+        return result
 
     # ------------------------------------------------------------ arithmetic
 
@@ -365,10 +365,13 @@ class Tensor:
         if inner_a != inner_b:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({inner_a} != {inner_b})")
         try:
-            return Tensor._apply(ops.MatMul(), (a, b))
+            result = Tensor._apply(ops.MatMul(), (a, b))
         except ValueError:
             raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} "
                              "cannot be broadcast together") from None
+        if result.requires_grad and result.data.dtype.kind == "c":
+            _refuse_complex_gradient(result)
+        return result
 
     # ------------------------------------------------------------ in-place updates
 
@@ -600,6 +603,16 @@ class Tensor:
                 self.grad = np.array(g, dtype=self.data.dtype)  # a copy: g may be shared or read-only
         else:
             self.grad += g
+
+
+def _refuse_complex_gradient(result):
+    """A complex result in the graph (x * 1j) would get its gradient cast to real silently: refuse it.
+
+    Only an operand can bring complex values in (real inputs give real results), so the binary
+    ops and matmul check their results, not every op.
+    """
+    raise TypeError(f"{result._op.name}: the result is complex ({result.dtype}) and an input requires grad; "
+                    "gradients of complex values are not supported")
 
 
 def _check_op_before_backward(node, op):
