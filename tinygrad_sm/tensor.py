@@ -548,16 +548,19 @@ class Tensor:
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if node._op is None or node._retains_grad:
-                node._accumulate(g, owned=node._op is None and id(node) in owned)
-            if node._op is None:
+            op = node._op
+            if op is None:  # a leaf: its gradient is complete
+                node._accumulate(g, owned=id(node) in owned)
                 continue
-            parents = node._op.parents
-            input_grads = node._op_backward(g, retain_graph)
+            if node._retains_grad:
+                node._accumulate(g)
+            parents, input_grads = op.parents, op.backward(g)
+            if not retain_graph:
+                op.release()  # the arrays the op saved for this backward
             if trace:
                 trace(node, g, input_grads)
             if not (retain_graph or trace or node._retains_grad):
-                node._op.parents = ()  # forget the inputs, so a kept output does not keep every activation alive
+                op.parents = ()  # forget the inputs, so a kept output does not keep every activation alive
             for parent, parent_grad in zip(parents, input_grads):
                 if parent_grad is not None and parent.requires_grad:
                     key = id(parent)
@@ -587,13 +590,6 @@ class Tensor:
         if seed.shape != self.shape:
             raise ValueError(f"backward: grad of shape {seed.shape} does not match the tensor's shape {self.shape}")
         return seed
-
-    def _op_backward(self, g, retain_graph):
-        op = self._op
-        input_grads = op.backward(g)
-        if not retain_graph:
-            op.release()
-        return input_grads
 
     def _accumulate(self, g, owned=False):
         if self.grad is None:
