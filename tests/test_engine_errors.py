@@ -93,7 +93,7 @@ def test_reduction_axis_repeated():
 
 
 def test_max_of_an_empty_tensor():
-    with pytest.raises(ValueError, match=r"max: cannot reduce an empty tensor of shape \(0, 3\)"):
+    with pytest.raises(ValueError, match=r"max: cannot reduce over axis 0 of size 0 \(shape \(0, 3\)\)"):
         Tensor(np.zeros((0, 3))).max()
 
 
@@ -133,7 +133,7 @@ def test_integer_tensor_cannot_require_grad():
 
 
 def test_tensor_from_something_that_is_not_numeric():
-    with pytest.raises(TypeError, match=r"Tensor: cannot make a tensor from list \(numpy dtype <U1\)"):
+    with pytest.raises(TypeError, match=r"Tensor: cannot make a tensor from list of numpy dtype <U1"):
         Tensor(["a", "b"])
 
 

@@ -348,3 +348,20 @@ def test_writing_to_data_directly_is_the_documented_escape_hatch():
     x.data += 1  # not through the Tensor API: no version bump, no check (as in PyTorch)
     loss.backward()
     np.testing.assert_allclose(w.grad, [4.0, 5.0])
+
+
+def test_no_grad_and_enable_grad_as_bare_decorators():
+    @no_grad
+    def predict(x):
+        return x * 2
+
+    @enable_grad
+    def record(x):
+        return x * 2
+
+    x = t64([1.0])
+    assert not predict(x).requires_grad and predict.__name__ == "predict"
+    with no_grad():
+        assert record(x).requires_grad
+    with pytest.raises(TypeError, match=r"no_grad\(\) takes no arguments"):
+        no_grad(5)

@@ -386,7 +386,7 @@ def test_a_crash_while_saving_keeps_the_old_checkpoint_and_leaves_no_temp_file(t
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
     with pytest.raises(KeyboardInterrupt):
         save(path, two_layer(rng=9))
     assert os.listdir(tmp_path) == ["ckpt.npz"]

@@ -121,6 +121,8 @@ OP_GRAPHS = {
     "log_softmax": (1, lambda a, b: a.log_softmax()),
     "logsumexp": (1, lambda a, b: a.logsumexp()),
     "softmax_cross_entropy": (1, lambda a, b: a.softmax_cross_entropy(np.array([2, 0]))),
+    "clone": (1, lambda a, b: a.clone()),
+    "astype": (1, lambda a, b: a.astype(np.float64)),
     **MORE_OP_GRAPHS,
 }
 
@@ -150,6 +152,8 @@ RULES_WITH_NAMES = {
     "log_softmax": "da = G - softmax(a) Σ_j G_j",
     "logsumexp": "da = G ⊙ softmax(a)",
     "softmax_cross_entropy": "da = (softmax(a) - onehot(y)) / n",
+    "clone": "da = G",
+    "astype": "da = G cast back to a's dtype",
     **MORE_RULES_WITH_NAMES,
 }
 

@@ -30,6 +30,14 @@ class _GradModeContext:
 
     flag = True
 
+    def __new__(cls, *args):
+        if cls is not set_grad_enabled and args:
+            if len(args) == 1 and callable(args[0]):  # @no_grad without parentheses, as PyTorch allows
+                return cls()(args[0])
+            raise TypeError(f"{cls.__name__}() takes no arguments (use it as `with {cls.__name__}():` "
+                            f"or as a decorator), got {args!r}")
+        return super().__new__(cls)
+
     def __enter__(self):
         _mode.saved.append(_mode.enabled)
         _mode.enabled = self.flag

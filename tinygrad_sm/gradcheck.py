@@ -24,14 +24,27 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     def scalar_output():
         nonlocal weights
         out = fn(*inputs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__} "
+                            "(a numpy value has no graph to check; build the result from the input tensors)")
         if weights is None:
             weights = np.random.default_rng(seed).standard_normal(out.shape)
         return (out * weights).sum()
 
-    for i in checked:
-        inputs[i].grad = None
-    scalar_output().backward()
-    for i in checked:
+    saved_grads = [inputs[i].grad for i in checked]
+    try:
+        for i in checked:
+            inputs[i].grad = None
+        output = scalar_output()
+        if not output.requires_grad:
+            raise ValueError("gradcheck: fn's output does not depend on any input that requires grad "
+                             "(did it go through .data or numpy?)")
+        output.backward()
+    except BaseException:
+        for i, grad in zip(checked, saved_grads):  # a call that fails leaves the inputs' .grad as it found them
+            inputs[i].grad = grad
+        raise
+    for i in checked:  # on success each checked input's .grad holds the engine's gradient of Σ out ⊙ R
         analytic = inputs[i].grad if inputs[i].grad is not None else np.zeros(inputs[i].shape)
         numeric = _numeric_gradient(scalar_output, inputs[i].data, eps)
         _assert_close(analytic, numeric, i, atol, rtol)
@@ -42,11 +55,13 @@ def _numeric_gradient(scalar_output, x, eps):
     grad = np.zeros(x.shape)
     for index in np.ndindex(x.shape):
         original = x[index]
-        x[index] = original + eps
-        plus = scalar_output().item()
-        x[index] = original - eps
-        minus = scalar_output().item()
-        x[index] = original
+        try:
+            x[index] = original + eps
+            plus = scalar_output().item()
+            x[index] = original - eps
+            minus = scalar_output().item()
+        finally:
+            x[index] = original  # the input is left exactly as it was, even if fn raises
         grad[index] = (plus - minus) / (2 * eps)
     return grad
 

@@ -7,17 +7,13 @@ for two inputs (``A`` for the one input of a reduction or a shape op). ``G`` is 
 gradient dL/d(out).
 
 Elementwise float functions of integer arrays compute in float32, as PyTorch does
-(``as_float``); float arrays keep their dtype.
+(``ops.float_input``); float arrays keep their dtype.
 """
 
 import numpy as np
 
 from .ops import Op, expand_reduced, unbroadcast
-
-
-def as_float(z):
-    """``z`` itself if it is a float (or complex) array, else ``z`` as float32 (ints and bools, as PyTorch)."""
-    return z if z.dtype.kind in "fc" else z.astype(np.float32)
+from .ops import float_input as as_float
 
 
 # ---------------------------------------------------------------- elementwise, one input

@@ -248,11 +248,14 @@ class Sequential(Module):
 
 def one_hot(y, num_classes):
     """Rows e_{y_i} ∈ {0,1}^K as float32: the notes' one-hot encoding Y (n × K) of labels 0..K-1 (001)."""
-    y = np.asarray(y)
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or num_classes < 1:
+        raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
     if y.ndim != 1 or (y.size and y.dtype.kind not in "iu"):
         raise ValueError(f"one_hot: labels must be a 1-D array of ints, got shape {y.shape} and dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"one_hot: labels must be in 0..{num_classes - 1}, got values from {y.min()} to {y.max()}")
+        raise ValueError(f"one_hot: labels must be in 0..{num_classes - 1}, got values from {y.min().item()} "
+                         f"to {y.max().item()}")
     Y = np.zeros((y.size, num_classes), dtype=np.float32)
     Y[np.arange(y.size), y] = 1
     return Y
@@ -332,7 +335,8 @@ def multiclass_perceptron_loss(z, y, reduction="mean"):
         raise ValueError(f"multiclass_perceptron_loss: need {n} int labels, got shape {labels.shape}, "
                          f"dtype {labels.dtype}")
     if n and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"multiclass_perceptron_loss: labels must be in 0..{num_classes - 1}")
+        raise ValueError(f"multiclass_perceptron_loss: labels must be in 0..{num_classes - 1}, got values from "
+                         f"{labels.min().item()} to {labels.max().item()}")
     rows = np.arange(n)
     rivals = scores.copy()
     rivals[rows, labels] = -np.inf

@@ -26,18 +26,35 @@ def unbroadcast(grad, shape):
     return grad
 
 
+def float_input(z):
+    """``z`` as a floating array: integer and bool arrays become float32, as in PyTorch.
+
+    The float functions (exp, log, sigmoid, tanh, softplus, the softmax family, mean, true
+    division) call it on their inputs, so sigmoid of the ints [0, 1, 5] is [0.5, 0.73, 0.99],
+    not integers truncated to [0, 0, 0]. Float and complex arrays pass through untouched.
+    """
+    return z if z.dtype.kind in "fc" else z.astype(np.float32)
+
+
+def is_int(value):
+    """True for a Python or numpy integer, but not a bool (True is an int to Python, not an axis)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def normalize_axis(axis, ndim, op):
-    """Turn ``axis`` (None, int or tuple) into a sorted tuple of non-negative axes."""
+    """Turn ``axis`` (None, int or tuple of ints) into a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    axes = (axis,) if is_int(axis) else axis
+    if not isinstance(axes, (tuple, list)) or not all(is_int(a) for a in axes):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     if ndim == 0:  # a 0-d tensor has one element: axis 0 or -1 means "all of it", as in PyTorch
-        if axis in (0, -1, (), (0,), (-1,)):
+        if all(a in (0, -1) for a in axes):
             return ()
         raise ValueError(f"{op}: axis {axis!r} is out of range for a 0-d tensor")
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
@@ -133,6 +150,8 @@ class Div(Op):
     __slots__ = ("a", "b")  # what forward keeps for backward
 
     def forward(self, a, b):
+        if a.dtype.kind not in "fc" and b.dtype.kind not in "fc":  # true division of integers: float32
+            a, b = float_input(a), float_input(b)
         self.a, self.b = a, b
         return a / b
 
@@ -149,15 +168,22 @@ class Pow(Op):
     __slots__ = ("a", "b", "out")  # what forward keeps for backward
 
     def forward(self, a, b):
+        if a.dtype.kind in "biu" and b.dtype.kind in "biu" and np.any(b < 0):
+            raise ValueError(f"pow: an integer tensor ({a.dtype}) to a negative integer power "
+                             f"({b[b < 0].flat[0]}) is not an integer; convert the base to float first")
         self.a, self.b = a, b
         self.out = a ** b
         return self.out
 
     def backward(self, g):
-        """d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log a (taken as 0 where a = 0)."""
+        """d(a^b)/da = b a^(b-1) (0 where b = 0, even at a = 0), d(a^b)/db = a^b log a (0 where a = 0)."""
         need_a, need_b = self.needs_grad
         a, b = self.a, self.b
-        da = unbroadcast(g * b * a ** (b - 1), a.shape) if need_a else None
+        da = None
+        if need_a:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = b * a ** (b - 1)
+            da = unbroadcast(g * np.where(b == 0, 0, slope), a.shape)  # a^0 = 1 is flat: 0 · 0^(-1) is not NaN
         db = None
         if need_b:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -202,6 +228,8 @@ class Neg(Op):
     __slots__ = ()  # what forward keeps for backward
 
     def forward(self, a):
+        if a.dtype.kind == "b":
+            raise TypeError("neg: a bool tensor cannot be negated; for a logical not use np.logical_not(t.data)")
         return -a
 
     def backward(self, g):
@@ -229,7 +257,7 @@ class Exp(Op):
     __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
-        self.out = np.exp(z)
+        self.out = np.exp(float_input(z))
         return self.out
 
     def backward(self, g):
@@ -243,7 +271,7 @@ class Log(Op):
     __slots__ = ("z",)  # what forward keeps for backward
 
     def forward(self, z):
-        self.z = z
+        self.z = z = float_input(z)
         return np.log(z)
 
     def backward(self, g):
@@ -257,6 +285,7 @@ class Sigmoid(Op):
     __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
+        z = float_input(z)
         # exp of a non-positive number only, so no overflow for large |z|
         e = np.exp(-np.abs(z))
         self.out = np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
@@ -273,7 +302,7 @@ class Tanh(Op):
     __slots__ = ("out",)  # what forward keeps for backward
 
     def forward(self, z):
-        self.out = np.tanh(z)
+        self.out = np.tanh(float_input(z))
         return self.out
 
     def backward(self, g):
@@ -287,7 +316,7 @@ class Softplus(Op):
     __slots__ = ("z",)  # what forward keeps for backward
 
     def forward(self, z):
-        self.z = z
+        self.z = z = float_input(z)
         with np.errstate(invalid="ignore"):  # NaN in gives NaN out, without a warning
             return np.logaddexp(0, z).astype(z.dtype, copy=False)  # log(1 + e^z), stable both ways
 
@@ -323,12 +352,15 @@ class Mean(Op):
     def forward(self, a, axes, keepdims):
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
         self.count = int(np.prod([a.shape[i] for i in axes]))
-        return np.asarray(a.mean(axis=axes, keepdims=keepdims))
+        if self.count == 0:  # the mean of nothing is NaN, as in PyTorch (numpy would also warn)
+            shape = [1 if i in axes else n for i, n in enumerate(a.shape) if keepdims or i not in axes]
+            return np.full(shape, np.nan, dtype=float_input(a[:0]).dtype)
+        return np.asarray(float_input(a).mean(axis=axes, keepdims=keepdims))
 
     def backward(self, g):
         """d(Σ a / n)/da = 1/n for every averaged element."""
         g = expand_reduced(g, self.shape, self.axes, self.keepdims)
-        return (np.broadcast_to(g / self.count, self.shape),)
+        return (np.broadcast_to(g / max(self.count, 1), self.shape),)  # an empty axis gets an empty gradient
 
 
 class Max(Op):
@@ -397,10 +429,19 @@ class GetItem(Op):
 
 # ---------------------------------------------------------------- softmax family
 
+# z - max for logits near the float limit (float32 ±3e38) overflows to -inf, whose exp is rightly 0:
+# no warning. Decorating (not a `with` block per call) halves errstate's cost, and stays per thread.
+subtract_quietly = np.errstate(over="ignore")(np.subtract)
+
+
 def log_softmax_array(z, axis=-1):
-    """log softmax(z) through log-sum-exp: z - max - log Σ exp(z - max), finite for any finite z."""
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    """log softmax(z) through log-sum-exp: z - max - log Σ exp(z - max), finite for any finite z.
+
+    A -inf entry (a masked class) gets probability 0; an empty axis gives an empty result.
+    """
+    with np.errstate(over="ignore", divide="ignore"):  # ±3e38: z - max overflows to -inf (exp 0); empty: log 0
+        shifted = z - z.max(axis=axis, keepdims=True, initial=-np.inf)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class Softmax(Op):
@@ -411,7 +452,7 @@ class Softmax(Op):
 
     def forward(self, z, axis):
         self.axis = axis
-        self.y = np.exp(log_softmax_array(z, axis))
+        self.y = np.exp(log_softmax_array(float_input(z), axis))
         return self.y
 
     def backward(self, g):
@@ -427,7 +468,7 @@ class LogSoftmax(Op):
 
     def forward(self, z, axis):
         self.axis = axis
-        out = log_softmax_array(z, axis)
+        out = log_softmax_array(float_input(z), axis)
         self.probs = np.exp(out)
         return out
 
@@ -443,10 +484,12 @@ class LogSumExp(Op):
 
     def forward(self, z, axis, keepdims):
         self.shape, self.axes, self.keepdims = z.shape, axis, keepdims
-        top = z.max(axis=axis, keepdims=True)
+        z = float_input(z)
+        top = z.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf over an empty axis, as PyTorch
         top = np.where(np.isfinite(top), top, 0)
-        out = np.log(np.exp(z - top).sum(axis=axis, keepdims=True)) + top
-        self.probs = np.exp(z - out)
+        with np.errstate(divide="ignore", over="ignore"):  # log 0 = -inf for an empty or all -inf axis
+            out = np.log(np.exp(z - top).sum(axis=axis, keepdims=True)) + top
+            self.probs = np.exp(z - out)
         return out if keepdims else np.squeeze(out, axis=axis)
 
     def backward(self, g):
@@ -458,26 +501,77 @@ class LogSumExp(Op):
 class SoftmaxCrossEntropy(Op):
     name, rule = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n"
     symbols = ("z",)
-    __slots__ = ("probs", "targets", "reduction", "target_mass")  # what forward keeps for backward
+    __slots__ = ("shape", "probs", "picks", "targets", "reduction")  # what forward keeps for backward
 
-    def forward(self, z, targets, reduction, one_hot):
-        """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for one-hot or probability rows t."""
-        log_probs = log_softmax_array(z, axis=-1)
-        self.probs, self.targets, self.reduction = np.exp(log_probs), targets, reduction
-        self.target_mass = None if one_hot else targets.sum(axis=-1, keepdims=True)  # Σ_k t_k per row
+    def forward(self, z, targets, labels, reduction):
+        """Cross-entropy -Σ_k t_k log softmax(z)_k per row, for int labels y (n,) or probability rows t (n, K).
+
+        With labels, each row's -log softmax(z)_y = log Σ_k e^{z_k} - z_y is picked by index: no
+        one-hot matrix and no K × K identity, and a masked class (logit -inf) never enters.
+        """
+        self.shape, self.targets, self.reduction = z.shape, targets, reduction
+        z = float_input(z)
+        if z.ndim != 2:
+            z = z.reshape(1, -1)  # (K,) logits are one row
+        n, classes = z.shape
+        shifted = subtract_quietly(z, np.maximum.reduce(z, axis=1, keepdims=True))
+        probs = np.exp(shifted)
+        total = np.add.reduce(probs, axis=1, keepdims=True)
+        self.probs = np.divide(probs, total, out=probs)  # softmax(z), n × K
+        log_total = np.log(total.reshape(n))
+        if labels is not None:
+            self.picks = np.arange(0, n * classes, classes) + labels  # flat index of (i, y_i): onehot(y)'s ones
+            per_row = log_total - shifted.take(self.picks)  # log Σ_k e^{z_k - max} - (z_y - max)
+        else:  # 0 · log 0 = 0: a class with target 0 adds nothing, even where its logit is -inf
+            self.picks = None
+            rows = targets.reshape(z.shape)
+            per_row = -np.add.reduce(rows * np.where(rows == 0, 0, shifted - log_total[:, None]), axis=1)
         if reduction == "none":
-            return -(targets * log_probs).sum(axis=-1)
-        total = -np.vdot(targets, log_probs)  # Σ over rows and classes of t_k log softmax(z)_k, negated
-        rows = log_probs.size // log_probs.shape[-1]
-        return np.asarray(total / rows if reduction == "mean" else total, dtype=z.dtype)
+            return per_row.reshape(self.shape[:-1])
+        loss = np.add.reduce(per_row, axis=None)  # a numpy scalar of z's dtype; the Tensor makes it 0-d
+        if reduction == "mean":
+            loss = loss / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
+        return loss
 
     def backward(self, g):
         """dξ/dz = y Σt - t = y - t (002), so ∇_z f_CE = (softmax(z) - onehot(y)) / n for the mean (001)."""
-        if self.target_mass is None:  # one-hot rows: Σt = 1
-            delta = self.probs - self.targets
-        else:
-            delta = self.probs * self.target_mass - self.targets
+        probs = self.probs
         if self.reduction == "none":
-            return (delta * g[..., None],)
-        scale = g / (delta.size // delta.shape[-1]) if self.reduction == "mean" else g
-        return (delta * scale,)
+            scale = g.reshape(-1, 1)  # one incoming gradient per row
+        else:
+            scale = g.item() / len(probs) if self.reduction == "mean" else g.item()
+        if self.picks is not None:  # (softmax - onehot) · scale: scale every entry, then take scale off at the labels
+            delta = probs * scale
+            delta.put(self.picks, delta.take(self.picks) - (scale if self.reduction != "none" else scale[:, 0]))
+        else:
+            targets = self.targets.reshape(probs.shape)
+            delta = probs * targets.sum(axis=1, keepdims=True) - targets  # Σ_k t_k need not be 1
+            delta *= scale
+        return (delta if delta.shape == self.shape else delta.reshape(self.shape),)
+
+
+# ---------------------------------------------------------------- copies
+
+class Clone(Op):
+    name, rule, symbols = "clone", "dA = G", ("A",)
+    __slots__ = ()  # what forward keeps for backward: nothing
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        """A copy passes the gradient through unchanged."""
+        return (g,)
+
+
+class Cast(Op):
+    name, rule, symbols = "astype", "dA = G cast back to A's dtype", ("A",)
+    __slots__ = ("dtype",)  # what forward keeps for backward
+
+    def forward(self, a, dtype):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        """Changing the precision moves no value: the gradient only changes dtype back."""
+        return (g.astype(self.dtype, copy=False),)

@@ -8,20 +8,23 @@ gradient computation has been modified by an inplace operation". So do we.
 How: every in-place change through the Tensor API (``+=``, ``add_``, ``zero_``, ``copy_``, ...,
 and the optimizers' updates) bumps the tensor's ``_version`` and logs *which memory* changed and
 when, on the same clock that numbers the ops (``_seq``). Backward looks at the log only for
-nodes made before the latest change, and raises if a changed block of memory overlaps an array
+nodes made before the latest change, and raises if a changed region of memory overlaps an array
 the op saved. Comparing memory rather than tensors catches a change made through a view (a
-reshape, a transpose, a slice) of the saved array, and never blames an op that kept only
-shapes (``add``), a copy (``relu``'s mask) or nothing.
+reshape, a transpose, a slice, a ``detach()``) of the saved array, and never blames an op that
+kept only shapes (``add``), a copy (``relu``'s mask), nothing, or another part of the same buffer.
 
 Writing to ``t.data`` directly is not logged: it stays the escape hatch, as in PyTorch.
 """
 
+import threading
 import weakref
 
 import numpy as np
 
-_changes = {}  # id(memory owner) -> (clock tick of the latest change, weakref to the owner, what changed)
+_changes = {}  # (id(memory owner), region) -> (tick of the latest change, weakref to the owner, region, what)
 latest_change = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
+_lock = threading.Lock()  # threads may change tensors at once: keep the log and latest_change consistent
+MAX_ENTRIES = 256
 
 
 def _memory_owner(array):
@@ -31,20 +34,58 @@ def _memory_owner(array):
     return array
 
 
+def _region(array, owner):
+    """Where ``array`` sits inside ``owner``'s memory: None for all of it, else (offset, shape, strides, dtype).
+
+    Kept instead of the view itself: a view would keep the memory alive, and a weak reference to
+    it would forget the change as soon as a temporary tensor around the view is gone.
+    """
+    if array is owner:
+        return None
+    offset = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return offset, array.shape, array.strides, array.dtype.str
+
+
+def _changed_memory(owner, region):
+    """The changed part of ``owner`` as an array (all of it when the view cannot be rebuilt: never misses)."""
+    if region is None:
+        return owner
+    offset, shape, strides, dtype = region
+    try:
+        return np.ndarray(shape, dtype, buffer=owner, offset=offset, strides=strides)
+    except (TypeError, ValueError, BufferError):
+        return owner
+
+
 def record_in_place_change(tensor, tick):
     """Log that ``tensor``'s memory changed at clock ``tick`` (called after every in-place change)."""
     owner = _memory_owner(tensor.data)
-    what = f"{tensor.name or 'a tensor'} of shape {tensor.shape}, now at version {tensor._version}"
-    _changes[id(owner)] = (tick, weakref.ref(owner), what)
-    latest_change[0] = tick
-    if len(_changes) > 256:
-        _forget_dead_owners()
+    region = _region(tensor.data, owner)
+    entry = (tick, weakref.ref(owner), region, (tensor.name, tensor.shape, tensor._version))  # message built on error
+    with _lock:
+        _changes[(id(owner), region)] = entry
+        latest_change[0] = max(latest_change[0], tick)  # another thread may have logged a later tick meanwhile
+        if len(_changes) > MAX_ENTRIES:
+            _compact()
 
 
-def _forget_dead_owners():
-    for key, (_, owner, _) in list(_changes.items()):
+def _compact():
+    """Forget changes of freed memory; if still too many, merge each owner's regions into all of it."""
+    for key, (_, owner, _, _) in list(_changes.items()):
         if owner() is None:
             del _changes[key]
+    if len(_changes) > MAX_ENTRIES // 2:
+        merged = {}
+        for (owner_id, _), (tick, owner, _, what) in _changes.items():
+            if owner_id not in merged or merged[owner_id][0] < tick:
+                merged[owner_id] = (tick, owner, None, what)
+        _changes.clear()
+        _changes.update({(owner_id, None): entry for owner_id, entry in merged.items()})
+
+
+def _describe(what):
+    name, shape, version = what
+    return f"{name or 'a tensor'} of shape {shape}, now at version {version}"
 
 
 def saved_arrays(op):
@@ -62,15 +103,18 @@ def saved_arrays(op):
 def check_saved_arrays_unchanged(node):
     """Raise RuntimeError if memory that ``node``'s op saved was changed in place after the op ran."""
     op, seq = node._op, node._seq
-    for tick, owner_ref, what in list(_changes.values()):
+    with _lock:
+        changes = list(_changes.values())
+    for tick, owner_ref, region, what in changes:
         owner = owner_ref()
         if tick <= seq or owner is None:
             continue
+        changed = _changed_memory(owner, region)
         for key, saved in saved_arrays(op):
-            if _overlap(saved, owner):
+            if _overlap(saved, changed):
                 raise RuntimeError(
                     f"backward: one of the arrays needed for gradient computation has been modified by an "
-                    f"in-place operation: the {op.name} op saved {key!r}, and {what} was changed in place "
+                    f"in-place operation: the {op.name} op saved {key!r}, and {_describe(what)} was changed in place "
                     f"after the {op.name} op used it. Make the change out of place (x = x + 1), or after "
                     "backward; writing to .data directly skips this check.")
 
