@@ -133,6 +133,8 @@ def to_standardized(linear, mean, scale):
     W = linear.weight.data
     linear.bias.data += (mean @ W).astype(W.dtype)
     W *= scale[:, None].astype(W.dtype)
+    _bump(linear.weight)
+    _bump(linear.bias)
 
 
 def to_raw(linear, mean, scale):
@@ -140,12 +142,17 @@ def to_raw(linear, mean, scale):
     W = linear.weight.data
     W /= scale[:, None].astype(W.dtype)
     linear.bias.data -= (mean @ W).astype(W.dtype)
+    _bump(linear.weight)
+    _bump(linear.bias)
 
 
 def looks_standardized(X):
-    """Every feature has mean about 0 and standard deviation about 1 (or is constant)."""
-    std = X.std(axis=0)
-    return bool(np.all(np.abs(X.mean(axis=0)) < 0.1) and np.all((np.abs(std - 1) < 0.1) | (std == 0)))
+    """No feature is far off a standardised one: |mean| <= 1 and standard deviation <= 3.
+
+    Loose on purpose: a cross-validation fold of standardised data is not exactly mean 0, std 1,
+    and features of small scale do not make SGD diverge; features in the hundreds do.
+    """
+    return bool(np.all(np.abs(X.mean(axis=0)) <= 1) and np.all(X.std(axis=0) <= 3))
 
 
 # ---------------------------------------------------------------- training
@@ -429,17 +436,17 @@ class LinearScoresClassifier(ClassifierMixin, AtomicFitMixin, BaseEstimator):
             if classes is not None:
                 classes = np.unique(classes)
                 if known is not None and not np.array_equal(classes, known):
-                    raise ValueError(f"{name}: classes={list(classes)} is not the same as on the first call to "
-                                     f"partial_fit ({list(known)})")
+                    raise ValueError(f"{name}: classes={classes.tolist()} is not the same as on the first call to "
+                                     f"partial_fit ({known.tolist()})")
             classes = known if known is not None else classes
             unknown = np.setdiff1d(np.unique(y), classes)
             if len(unknown):
-                raise ValueError(f"{name}: y has labels {list(unknown)} that are not in classes {list(classes)}")
+                raise ValueError(f"{name}: y has labels {unknown.tolist()} that are not in classes {classes.tolist()}")
         else:
             classes = np.unique(y)
             if warm and not np.array_equal(classes, self.classes_):
                 raise ValueError(f"{name}: warm_start=True needs y to have the same classes as the previous fit "
-                                 f"({list(self.classes_)}), got {list(classes)}")
+                                 f"({self.classes_.tolist()}), got {classes.tolist()}")
         if len(classes) < 2:
             raise ValueError(f"{name}: y contains only 1 class ({classes[0]!r}); "
                              "a classifier needs samples of at least 2 classes")

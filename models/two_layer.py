@@ -93,7 +93,7 @@ def target_scaling(estimator, y):
     mean, scale = peak * float(np.mean(y / peak)), peak * float(np.std(y / peak))
     if not np.isfinite(scale * scale):
         raise ValueError(f"{type(estimator).__name__}: y reaches {peak:.3g}, so its variance (and the squared "
-                         "error in y's units) overflows float64; rescale y first, e.g. y / 1e100")
+                         f"error in y's units) overflows float64; rescale y first, e.g. y / {peak:.0e}")
     return mean, scale or 1.0
 
 
