@@ -25,6 +25,8 @@ test: $(STAMP) graphviz
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
+	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements-quality.txt
+	$(PY) benchmarks/quality.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info out
