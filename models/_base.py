@@ -90,14 +90,14 @@ class Solver:
             p.grad = None
 
     def step(self):
+        """One update of every parameter that has a gradient (p.data in place, as optim.SGD does)."""
         self.t += 1
-        with no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad + self.decays[i] * p.data if self.decays[i] else p.grad
-                p.data -= self._adam(i, g) if self.kind == "adam" else self._sgd(i, g)
-                _bump(p)
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad + self.decays[i] * p.data if self.decays[i] else p.grad
+            p.data -= self._adam(i, g) if self.kind == "adam" else self._sgd(i, g)
+            _bump(p)
 
     def _sgd(self, i, g):
         if not self.momentum:

@@ -1,6 +1,5 @@
 """Softmax regression (multinomial logistic regression), trained by minibatch SGD through the engine."""
 
-import numpy as np
 
 from tinygrad_sm import nn
 

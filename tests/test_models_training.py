@@ -13,7 +13,7 @@ from joblib import parallel_backend
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
-from tinygrad_sm import Tensor, is_grad_enabled, no_grad
+from tinygrad_sm import Tensor, is_grad_enabled, nn, no_grad, optim
 from tinygrad_sm.data import load_dataset, split_and_scale
 from tinygrad_sm.models import MulticlassPerceptron, SoftmaxRegression, TwoLayerNet, TwoLayerRegressor
 
@@ -37,6 +37,47 @@ def parameters(model):
 def assert_same_parameters(a, b, **tolerance):
     for x, y in zip(parameters(a), parameters(b), strict=True):
         np.testing.assert_allclose(x, y, **tolerance) if tolerance else np.testing.assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------- the solvers
+
+def three_steps(solver_kind, **kwargs):
+    """Three steps of models._base.Solver on a tiny net, and the gradients it was given."""
+    from tinygrad_sm.models._base import Solver
+    rng = np.random.default_rng(0)
+    module = nn.Sequential(nn.Linear(3, 4, rng=rng), nn.ReLU(), nn.Linear(4, 2, rng=rng))
+    start = [p.data.copy() for p in module.parameters()]
+    solver, X, y, grads = Solver(solver_kind, module, **kwargs), rng.standard_normal((8, 3)), np.arange(8) % 2, []
+    for _ in range(3):
+        solver.zero_grad()
+        nn.cross_entropy(module(Tensor(X.astype(np.float32))), y).backward()
+        grads.append([p.grad.copy() for p in module.parameters()])
+        solver.step()
+    return module, start, grads
+
+
+def test_adam_is_kingma_and_bas_update_with_l2_on_the_weights_only():
+    module, start, grads = three_steps("adam", lr=0.01, l2=0.1)
+    for k, (p, p0) in enumerate(zip(module.parameters(), start)):
+        theta, m, v = p0.astype(np.float64), 0.0, 0.0
+        decay = 0.1 if p.data.ndim == 2 else 0.0  # weights are (in, out) matrices, biases vectors
+        for t, step_grads in enumerate(grads, start=1):
+            g = step_grads[k] + decay * theta
+            m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+            theta = theta - 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        np.testing.assert_allclose(p.data, theta, rtol=1e-4, atol=1e-6)
+
+
+def test_sgd_solver_matches_the_engines_optim_sgd_with_momentum():
+    module, start, grads = three_steps("sgd", lr=0.1, momentum=0.9)
+    reference = [Tensor(p0.copy(), requires_grad=True) for p0 in start]
+    opt = optim.SGD(reference, lr=0.1, momentum=0.9)
+    for step_grads in grads:
+        for p, g in zip(reference, step_grads):
+            p.grad = g
+        opt.step()
+    for p, q in zip(module.parameters(), reference):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-6, atol=1e-7)
 
 
 # ---------------------------------------------------------------- lr="auto" and standardize
