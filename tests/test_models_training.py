@@ -320,32 +320,30 @@ needs_per_thread_grad_mode = pytest.mark.skipif(
 
 
 @needs_per_thread_grad_mode
-def test_fitting_in_one_thread_while_another_predicts_changes_nothing(digits):
+def test_fitting_in_one_thread_while_two_others_predict_changes_nothing(digits):
     X_train, X_test, y_train, _ = digits
     fitted = TwoLayerNet(hidden=16, epochs=2, random_state=0).fit(X_train, y_train)
     expected_proba = fitted.predict_proba(X_test)
     expected_fit = TwoLayerNet(hidden=16, epochs=5, random_state=1).fit(X_train, y_train)
-    results, stop = {}, threading.Event()
+    fits, predictions, stop = [], {1: [], 2: []}, threading.Event()
 
     def fit():
-        results["fit"] = TwoLayerNet(hidden=16, epochs=5, random_state=1).fit(X_train, y_train)
+        fits.append(TwoLayerNet(hidden=16, epochs=5, random_state=1).fit(X_train, y_train))
         stop.set()
 
-    def predict():
-        results["proba"] = []
-        while not stop.is_set():
-            results["proba"].append(fitted.predict_proba(X_test))
+    def predict(worker):
+        while not stop.is_set() or not predictions[worker]:
+            predictions[worker].append(fitted.predict_proba(X_test))
 
-    threads = [threading.Thread(target=fit), threading.Thread(target=predict)]
+    threads = [threading.Thread(target=fit)] + [threading.Thread(target=predict, args=(k,)) for k in (1, 2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(results["proba"]) >= 1
-    for proba in results["proba"]:
+    for proba in predictions[1] + predictions[2]:
         np.testing.assert_array_equal(proba, expected_proba)
-    assert_same_parameters(results["fit"], expected_fit)
-    assert results["fit"].loss_curve_ == expected_fit.loss_curve_
+    assert_same_parameters(fits[0], expected_fit)
+    assert fits[0].loss_curve_ == expected_fit.loss_curve_
 
 
 @needs_per_thread_grad_mode
