@@ -338,8 +338,9 @@ class SGDTrainedMixin(AtomicFitMixin):
     The model trains on standardised features (x - mean) / scale when ``standardize`` is set
     (mean and scale from the first fit or partial_fit), and the scaling is folded into the
     first layer afterwards, so ``module_`` maps the raw features. Subclasses give
-    _new_module(n_features, n_outputs, rng), _first_linear(module), _prepare(X, y, reset, classes)
-    -> (X, targets, n_outputs), _loss, _validation_score(module, X, targets) and _counts_correct.
+    _new_module(n_features, n_outputs, rng), _first_linear(module), _prepare(X, y, reset, warm,
+    classes, partial) -> (X, targets, n_outputs), _loss, _validation_score(module, X, targets)
+    and _counts_correct.
     """
 
     def _fit(self, X, y):
