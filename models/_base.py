@@ -3,14 +3,17 @@
 Only tinygrad_sm's public API is used here (Tensor, no_grad, nn, optim, data).
 """
 
+import contextlib
 import copy
 import numbers
+import threading
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from tinygrad_sm import Tensor, nn, no_grad
@@ -282,7 +285,34 @@ def check_finite(estimator, module, epoch, loss, hint):
             raise diverged(estimator, epoch, f"parameter {name} is no longer finite", hint)
 
 
+_blas_lock = threading.Lock()
+_blas_state = {"fits": 0, "limiter": None}
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """BLAS on one thread while any fit trains: minibatch products (32 × 784 by 784 × 64) gain nothing
+    from more threads and lose tenfold when other processes share the cores. Counted across threads,
+    so one fit ending does not lift the limit under another (scikit-learn's KMeans limits BLAS alike)."""
+    with _blas_lock:
+        if _blas_state["fits"] == 0:
+            _blas_state["limiter"] = threadpool_limits(limits=1, user_api="blas")
+        _blas_state["fits"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_state["fits"] -= 1
+            if _blas_state["fits"] == 0:
+                _blas_state["limiter"].restore_original_limits()
+
+
 def train(estimator, module, solver, X, targets, rng, epochs, hint, validation=None):
+    with single_threaded_blas():
+        return train_epochs(estimator, module, solver, X, targets, rng, epochs, hint, validation)
+
+
+def train_epochs(estimator, module, solver, X, targets, rng, epochs, hint, validation=None):
     """``epochs`` passes (fewer if the stopping rule fires) over standardised X; returns (Progress, history).
 
     ``validation`` is (X_val, t_val, score_fn) for early stopping. Each step is the notes'

@@ -367,3 +367,29 @@ def test_predicting_leaves_grad_mode_as_it_was(digits):
     model.predict(X_test)
     assert is_grad_enabled()
     assert Tensor(np.ones(2), requires_grad=True).sum().requires_grad
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+    return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
+def test_fits_run_blas_on_one_thread_until_the_last_concurrent_fit_ends(digits):
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_sm.models._base import single_threaded_blas
+    X_train, _, y_train, _ = digits
+    with threadpool_limits(limits=2, user_api="blas"):
+        seen = []
+        model = SoftmaxRegression(epochs=1)
+        model._loss = lambda scores, y: (seen.append(blas_threads()), SoftmaxRegression._loss(scores, y))[1]
+        model.fit(X_train[:64], y_train[:64])
+        assert seen and set(seen) == {1}
+        assert blas_threads() == 2
+        first, second = single_threaded_blas(), single_threaded_blas()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)  # one fit ends while another still trains
+        assert blas_threads() == 1
+        second.__exit__(None, None, None)
+        assert blas_threads() == 2
