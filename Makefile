@@ -38,6 +38,8 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
+	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements-quality.txt
+	$(PY) benchmarks/quality.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info out

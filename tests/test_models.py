@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.linear_model import LogisticRegression, Perceptron
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -54,30 +53,7 @@ def held_out_accuracy(model, data):
 
 # ---------------------------------------------------------------- accuracy, and against scikit-learn
 
-def test_iris_softmax_regression(iris):
-    ours = held_out_accuracy(SoftmaxRegression(random_state=0), iris)  # the defaults, as the issue asks
-    reference = held_out_accuracy(LogisticRegression(max_iter=1000), iris)
-    assert ours >= 0.93
-    assert ours >= reference - 0.01
-
-
-def test_digits_softmax_regression(digits):
-    ours = held_out_accuracy(SoftmaxRegression(random_state=0), digits)
-    assert ours >= 0.95
-    assert ours >= held_out_accuracy(LogisticRegression(max_iter=1000), digits) - 0.01
-
-
-def test_digits_multiclass_perceptron(digits):
-    ours = held_out_accuracy(MulticlassPerceptron(random_state=0), digits)
-    assert ours >= 0.92
-    assert ours >= held_out_accuracy(Perceptron(random_state=0), digits) - 0.01
-
-
-def test_digits_two_layer_net(digits):
-    ours = held_out_accuracy(TwoLayerNet(random_state=0), digits)
-    assert ours >= 0.97
-    assert ours >= held_out_accuracy(MLPClassifier(random_state=0), digits) - 0.01
-
+# The default-accuracy bound on every bundled set (raw and standardised) is in test_models_defaults.py.
 
 def test_two_moons_need_the_hidden_layer(moons):
     """A linear boundary cannot follow the moons; m = 10 relu units can (003)."""
@@ -110,7 +86,7 @@ def test_each_softmax_regression_step_is_W_minus_eta_X_times_Yhat_minus_Y_over_m
     """Full batch (m = n), two steps of W ← W - η (1/m) X(Ŷ - Y), b ← b - η (1/m) Σ (ŷ - y), from W = 0 (001)."""
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, size=40)
-    model = SoftmaxRegression(lr=0.5, epochs=2, batch_size=40, random_state=0).fit(X, y)
+    model = SoftmaxRegression(lr=0.5, epochs=2, batch_size=40, standardize=False, random_state=0).fit(X, y)
     W, b, Y = np.zeros((5, 3)), np.zeros(3), nn.one_hot(y, 3)
     for _ in range(2):
         delta = softmax(X @ W + b) - Y
@@ -122,7 +98,8 @@ def test_each_softmax_regression_step_is_W_minus_eta_X_times_Yhat_minus_Y_over_m
 def test_softmax_regression_with_two_classes_is_binary_logistic_regression(moons):
     """With K = 2, softmax(z)_1 = σ(z_1 - z_0), and w = w_1 - w_0 follows logistic regression at step 2η (001, 003)."""
     X_train, X_test, y_train, _ = moons
-    model = SoftmaxRegression(lr=0.1, epochs=20, batch_size=len(X_train), random_state=0).fit(X_train, y_train)
+    model = SoftmaxRegression(lr=0.1, epochs=20, batch_size=len(X_train), standardize=False,
+                              random_state=0).fit(X_train, y_train)
     w = Tensor(np.zeros(2), requires_grad=True)
     b = Tensor(np.zeros(1), requires_grad=True)
     opt = optim.SGD([w, b], lr=0.2)
@@ -146,7 +123,7 @@ def perceptron_data(n=150):
 def test_one_perceptron_epoch_is_sgd_with_m_1_and_eta_1_on_the_multiclass_perceptron_loss():
     """w_ŷ -= x, w_y += x on each mistake ≡ θ ← θ - ∇ (max_k z_k - z_y), one sample at a time (003)."""
     X, y = perceptron_data()
-    model = MulticlassPerceptron(epochs=1, shuffle=False, averaged=False).fit(X, y)
+    model = MulticlassPerceptron(epochs=1, shuffle=False, averaged=False, standardize=False).fit(X, y)
     W = Tensor(np.zeros((64, 10)), requires_grad=True)
     b = Tensor(np.zeros(10), requires_grad=True)
     opt = optim.SGD([W, b], lr=1.0)
@@ -162,7 +139,7 @@ def test_one_perceptron_epoch_is_sgd_with_m_1_and_eta_1_on_the_multiclass_percep
 
 def test_averaged_perceptron_returns_the_mean_of_W_over_all_steps():
     X, y = perceptron_data(60)
-    model = MulticlassPerceptron(epochs=2, shuffle=False, averaged=True).fit(X, y)
+    model = MulticlassPerceptron(epochs=2, shuffle=False, averaged=True, standardize=False).fit(X, y)
     W = np.zeros((65, 10))
     X1, snapshots = np.hstack([X, np.ones((60, 1))]), []
     for _ in range(2):
@@ -177,7 +154,7 @@ def test_averaged_perceptron_returns_the_mean_of_W_over_all_steps():
     mean_W = np.mean(snapshots, axis=0)
     np.testing.assert_allclose(model.coef_, mean_W[:-1].T, atol=1e-9)
     np.testing.assert_allclose(model.intercept_, mean_W[-1], atol=1e-9)
-    plain = MulticlassPerceptron(epochs=2, shuffle=False, averaged=False).fit(X, y)
+    plain = MulticlassPerceptron(epochs=2, shuffle=False, averaged=False, standardize=False).fit(X, y)
     np.testing.assert_allclose(plain.coef_, W[:-1].T, atol=1e-9)
 
 
@@ -253,7 +230,7 @@ def test_cross_val_score_and_a_pipeline_on_raw_features():
 
 def test_grid_search_picks_the_better_setting(moons):
     X_train, X_test, y_train, y_test = moons
-    search = GridSearchCV(TwoLayerNet(epochs=10, random_state=0), {"hidden": [1, 10]}, cv=3).fit(X_train, y_train)
+    search = GridSearchCV(TwoLayerNet(random_state=0), {"hidden": [1, 10]}, cv=3).fit(X_train, y_train)
     assert search.best_params_ == {"hidden": 10}
     assert search.best_estimator_.score(X_test, y_test) > 0.9
 
@@ -348,10 +325,10 @@ def test_a_diverging_fit_is_an_error_and_keeps_the_previous_fit():
     y = X @ [1.0, -2.0, 0.5]
     model = TwoLayerRegressor(epochs=5, random_state=0).fit(X, y)
     before = model.predict(X)
-    model.set_params(lr=1e4)
+    model.set_params(solver="sgd", lr=1e4)  # Adam's steps are bounded by lr; plain SGD's are not
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy overflow on the way to inf
-        with pytest.raises(ValueError, match=r"training diverged at epoch \d+ \(loss nan\); try a smaller lr"):
+        with pytest.raises(ValueError, match=r"training diverged at epoch \d+ \(.*\); try a smaller lr than 1e\+04$"):
             model.fit(X, y)
     assert model.lr == 1e4
     np.testing.assert_array_equal(model.predict(X), before)

@@ -80,10 +80,11 @@ def test_model_examples_reach_the_quoted_scores(readme_run):
     snapshots, results, *_ = readme_run
     ns = snapshots[-1]
     X_test, y_test = ns["X_test"], ns["y_test"]
-    assert ns["clf"].score(X_test, y_test) == pytest.approx(0.969, abs=0.001)
+    assert ns["clf"].score(X_test, y_test) == pytest.approx(0.971, abs=0.001)
+    assert ns["clf"].lr_ == pytest.approx(0.52, abs=0.005)
     assert ns["clf"].coef_.shape == (10, 64)
     assert results[4] == pytest.approx(0.962, abs=0.001)  # MulticlassPerceptron's one-line example
-    assert ns["net"].score(X_test, y_test) == pytest.approx(0.973, abs=0.001)
+    assert ns["net"].score(X_test, y_test) == pytest.approx(0.969, abs=0.001)
     assert results[6] > 0.95  # TwoLayerRegressor's R² on sin(x)
 
 
