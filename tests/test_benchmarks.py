@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_ROWS = [
     "softmax regression, batch 1:", "softmax regression, batch 32:", "softmax regression, batch 256:",
     "784-128-10 relu net, batch 1:", "784-128-10 relu net, batch 32:", "784-128-10 relu net, batch 256:",
-    "per-op overhead: chain of", "backward only over a", "backward per node",
+    "per-op overhead: chain of", "backward (and freeing the graph) over a", "backward per node",
     "peak memory of one training step, softmax regression", "peak memory of one training step, 784-128-10 relu net",
 ]
 

@@ -298,6 +298,8 @@ class Tensor(MoreTensorMethods):
         """A Tensor for ``other``; raw numbers and arrays take this tensor's float dtype."""
         if isinstance(other, Tensor):
             return other
+        if type(other) is float and self.data.dtype.kind == "f":  # the common `h * 0.9`: one conversion
+            return Tensor._wrap(np.array(other, dtype=self.data.dtype))
         try:
             array = np.asarray(other)
         except ValueError:
@@ -549,6 +551,7 @@ class Tensor(MoreTensorMethods):
             trace = BackwardTrace(echo=True)
         grads = {id(self): seed}
         owned = set()  # keys whose gradient array nothing else holds: it may be kept or added into in place
+        forget_inputs = not (retain_graph or trace)
         for node in _reverse_topological_order(self):  # which also checks everything that could fail
             g = grads.pop(id(node), None)
             if g is None:
@@ -564,7 +567,7 @@ class Tensor(MoreTensorMethods):
                 op.release()  # the arrays the op saved for this backward
             if trace:
                 trace(node, g, input_grads)
-            if not (retain_graph or trace or node._retains_grad):
+            if forget_inputs and not node._retains_grad:
                 op.parents = ()  # forget the inputs, so a kept output does not keep every activation alive
             for parent, parent_grad in zip(parents, input_grads):
                 if parent_grad is not None and parent.requires_grad:
@@ -687,7 +690,8 @@ def _reverse_topological_order(root):
 def _cross_entropy_targets(logits, target):
     """(probability rows, None) for float targets shaped like the logits, else (None, int64 labels).
 
-    Both are copies: changing the caller's array before backward cannot change the gradient.
+    The op keeps a copy of the rows and only positions computed from the labels, so changing the
+    caller's array before backward cannot change the gradient.
     """
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     num_classes = logits.shape[-1]
@@ -705,7 +709,7 @@ def _cross_entropy_targets(logits, target):
 
 
 def _integer_labels(target, num_classes):
-    """Labels as a new int64 array, one per row; out-of-range labels are reported as the caller gave them."""
+    """Labels as an int64 array, one per row; out-of-range labels are reported as the caller gave them."""
     if target.dtype.kind not in "iuf":
         raise TypeError(f"softmax_cross_entropy: class labels must be integers, got dtype {target.dtype}")
     if target.dtype.kind == "f":
@@ -713,7 +717,7 @@ def _integer_labels(target, num_classes):
             raise ValueError(f"softmax_cross_entropy: class labels must be whole numbers, got {target.flat[:5]}")
         if target.size and (target.min() < 0 or target.max() >= num_classes):  # before int64 could wrap 1e20
             _raise_label_out_of_range(target, num_classes)
-    labels = target.reshape(-1).astype(np.int64)
+    labels = target.reshape(-1).astype(np.int64, copy=False)  # the op keeps only picks made from it, not it
     # Seen as unsigned, a negative label is huge: one max finds labels below 0 and above K - 1 alike.
     if labels.size and np.maximum.reduce(labels.view(np.uint64)) >= num_classes:
         _raise_label_out_of_range(target, num_classes)
