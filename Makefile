@@ -35,9 +35,11 @@ test: $(STAMP) graphviz browser torch
 notebooks: $(STAMP)
 	$(PY) scripts/make_notebooks.py
 
+# `make bench BASELINE=REV` also times tinygrad_sm as it was at git revision REV, in the same process.
+BASELINE ?=
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements-quality.txt
 	$(PY) benchmarks/quality.py
 
