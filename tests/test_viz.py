@@ -551,3 +551,19 @@ def test_the_backward_replay_refuses_arrays_changed_in_place():
     x += 1  # mul saved x: the replay would use the new values
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         backward_walk(loss)
+
+
+@pytest.mark.parametrize("function", ["to_dot", "draw_graph", "retain_grads", "trace_backward", "to_html",
+                                      "explore", "backward_walk"])
+@pytest.mark.parametrize("bad", ["x", None, 3, np.ones(2)])
+def test_a_picture_of_something_that_is_not_a_tensor_is_a_clear_type_error(function, bad):
+    import tinygrad_sm.viz as viz
+    with pytest.raises(TypeError, match=rf"{function}: expected a Tensor \(the output whose graph to show\), got"):
+        getattr(viz, function)(bad)
+
+
+def test_draw_backward_steps_of_a_non_tensor_writes_nothing(tmp_path):
+    from tinygrad_sm.viz import draw_backward_steps
+    with pytest.raises(TypeError, match="draw_backward_steps: expected a Tensor"):
+        draw_backward_steps(None, tmp_path / "steps")
+    assert not (tmp_path / "steps").exists()

@@ -148,6 +148,14 @@ def rule_with_names(tensor, names):
 
 # ---------------------------------------------------------------- walking the graph (iteratively)
 
+def check_root(root, function):
+    """Raise a TypeError naming ``function`` unless ``root`` is a Tensor (a picture needs a graph to draw)."""
+    from .tensor import Tensor  # viz is imported by tensor.py's trace option: import here, not at the top
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{function}: expected a Tensor (the output whose graph to show), "
+                        f"got {type(root).__name__} {root!r:.60}")
+
+
 def forward_order(root):
     """Every tensor ``root`` depends on (constants included), each after the tensors it was made from."""
     order, expanded, stack = [], set(), [(root, False)]
@@ -167,6 +175,7 @@ def forward_order(root):
 
 def retain_grads(root):
     """Call retain_grad() on every intermediate tensor of the graph, so a picture after backward shows them all."""
+    check_root(root, "retain_grads")
     for tensor in forward_order(root):
         if tensor.op is not None:
             tensor.retain_grad()
@@ -254,6 +263,7 @@ def backward_walk(root, seed=None):
     Calls each op's own backward, so the numbers are the engine's; raises GraphFreed when a
     backward without ``retain_graph=True`` has already freed what the ops saved.
     """
+    check_root(root, "backward_walk")
     walk = BackwardWalk()
     if not root.requires_grad:
         return walk
@@ -307,12 +317,14 @@ def draw_graph(root, *, params=None, show_values=True, show_grads=True, rankdir=
 
     Render with ``.render("out/graph", format="svg")``; ``.source`` is the DOT text.
     """
+    check_root(root, "draw_graph")
     return _build_graph(root, params=params, show_values=show_values, show_grads=show_grads, rankdir=rankdir,
                         max_nodes=max_nodes, title=title, full=full)
 
 
 def to_dot(root, **options):
     """The DOT text of ``draw_graph(root, **options)``; needs no Graphviz program."""
+    check_root(root, "to_dot")
     return draw_graph(root, **options).source
 
 
@@ -559,6 +571,7 @@ def trace_backward(loss, echo=True, params=None, retain_graph=False):
 
     ``print(steps)`` (or ``echo=True``, the default) shows the text view.
     """
+    check_root(loss, "trace_backward")
     trace = BackwardTrace(echo=echo, params=params)
     loss.backward(trace=trace, retain_graph=retain_graph)
     return trace.rows
@@ -608,6 +621,7 @@ def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=
     in as with a plain backward. Without Graphviz's ``dot`` it writes each step's DOT source
     (``step_00.gv``, ...) and raises GraphvizNotFound.
     """
+    check_root(loss, "draw_backward_steps")
     trace = BackwardTrace(params=params, keep_arrays=True)
     loss.backward(trace=trace, retain_graph=retain_graph)
     expected = {}
@@ -670,11 +684,13 @@ def _common_layout(graphs, titles):
 
 def to_html(root, path=None, **options):
     """The explorer page of ``root``'s graph (see ``tinygrad_sm.explorer.to_html``); needs no Graphviz."""
+    check_root(root, "to_html")
     from . import explorer  # explorer.py imports this module's helpers, so it is loaded on first use
     return explorer.to_html(root, path, **options)
 
 
 def explore(root, **options):
     """The explorer of ``root`` shown inline in Jupyter (see ``tinygrad_sm.explorer.explore``)."""
+    check_root(root, "explore")
     from . import explorer
     return explorer.explore(root, **options)
