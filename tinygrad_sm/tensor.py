@@ -619,15 +619,6 @@ def _refuse_complex_gradient(result):
                     "gradients of complex values are not supported")
 
 
-def _check_op_before_backward(node, op):
-    """Raise for a graph already freed by an earlier backward, or for memory the op saved that changed since."""
-    if op.released:
-        raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
-                           "its saved arrays were freed (pass retain_graph=True to the first backward)")
-    if latest_change[0] > node._seq:  # something changed in place after this op ran
-        check_saved_arrays_unchanged(node)
-
-
 def _check_grad_slot(leaf):
     """Raise unless a hand-set ``.grad`` is a writable float array of the leaf's shape (backward adds into it)."""
     grad = leaf.grad
@@ -677,8 +668,11 @@ def _reverse_topological_order(root):
             if node.grad is not None:
                 _check_grad_slot(node)
             continue
-        if op.released or latest > node._seq:  # the checks that can fail run before any .grad changes
-            _check_op_before_backward(node, op)
+        if op.released:  # the checks that can fail run before any .grad changes
+            raise RuntimeError(f"backward: trying to backward through the {op.name} node a second time; "
+                               "its saved arrays were freed (pass retain_graph=True to the first backward)")
+        if latest > node._seq:  # something changed in place after this op ran
+            check_saved_arrays_unchanged(node)
         for parent in op.parents:
             if parent.requires_grad and id(parent) not in seen:
                 seen.add(id(parent))
