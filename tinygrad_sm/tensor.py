@@ -311,9 +311,9 @@ class Tensor(MoreTensorMethods):
         return Tensor._wrap(array)
 
     @staticmethod
-    def _apply(op, inputs, *args):
+    def _apply(op, inputs, *args, **options):
         """Run ``op`` forward on the inputs' arrays; record it in the graph if any input needs a gradient."""
-        result = Tensor._wrap(op.forward(*[t.data for t in inputs], *args))
+        result = Tensor._wrap(op.forward(*[t.data for t in inputs], *args, **options))
         if _grad_mode.enabled:
             needs_grad = tuple([t.requires_grad for t in inputs])
             if True in needs_grad:

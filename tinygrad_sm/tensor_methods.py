@@ -11,7 +11,6 @@ import numbers
 import numpy as np
 
 from . import more_ops, ops
-from .grad_mode import is_grad_enabled
 
 
 def _axis(axis, ndim, op):
@@ -58,19 +57,14 @@ class MoreTensorMethods:
         arrays become constants); ``options`` go to ``forward`` as keywords, after the arrays.
         The op is recorded in the graph when an input requires grad, exactly as the built-in ops.
         """
-        from .tensor import Tensor, _op_counter  # tensor.py imports this module
+        from .tensor import Tensor  # tensor.py imports this module
         op = op() if isinstance(op, type) and issubclass(op, ops.Op) else op
         if not isinstance(op, ops.Op):
             raise TypeError(f"Tensor.apply: expected a subclass of tinygrad_sm.ops.Op, got {op!r}")
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         if not tensors:
             raise ValueError(f"Tensor.apply: {type(op).__name__} needs at least one input tensor")
-        result = Tensor._wrap(op.forward(*[t.data for t in tensors], **options))
-        needs_grad = tuple(t.requires_grad for t in tensors)
-        if is_grad_enabled() and any(needs_grad):
-            op.parents, op.needs_grad, op.released = tensors, needs_grad, False
-            result._op, result._seq, result.requires_grad = op, next(_op_counter), True
-        return result
+        return Tensor._apply(op, tensors, **options)  # recorded exactly as the built-in ops are
 
     # ------------------------------------------------------------ elementwise
 
