@@ -15,14 +15,14 @@ from . import more_ops, ops
 
 def _axis(axis, ndim, op):
     """One axis as a non-negative int (``ops.normalize_axis`` for a single int)."""
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+    if not ops.is_int(axis):
         raise TypeError(f"{op}: axis must be an int, got {axis!r}")
     (axis,) = ops.normalize_axis(int(axis), max(ndim, 1), op)
     return axis
 
 
 def _whole_number(value, op, what, low=0):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+    if not ops.is_int(value) or value < low:
         raise ValueError(f"{op}: {what} must be an int >= {low}, got {value!r}")
     return int(value)
 
@@ -160,9 +160,7 @@ class MoreTensorMethods:
 
     def _var_args(self, axis, correction, name):
         axes = ops.normalize_axis(axis, self.ndim, name)
-        if not isinstance(correction, (int, np.integer)) or isinstance(correction, bool) or correction < 0:
-            raise ValueError(f"{name}: correction must be an int >= 0, got {correction!r}")
-        return axes, int(correction)
+        return axes, _whole_number(correction, name, "correction")
 
     def prod(self, axis=None, keepdims=False):
         """Product over the axes; the gradient is the product of the others (exact with zeros)."""
@@ -285,7 +283,7 @@ class MoreTensorMethods:
         _needs_an_axis(self, "split")
         axis = _axis(axis, self.ndim, "split")
         length = self.shape[axis]
-        if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
+        if ops.is_int(sizes):
             step = _whole_number(sizes, "split", "the piece size", low=1)
             sizes = [min(step, length - start) for start in range(0, length, step)] or [0]
         sizes = [_whole_number(n, "split", "each piece size") for n in sizes]
