@@ -12,6 +12,7 @@ Elementwise float functions of integer arrays compute in float32, as PyTorch doe
 
 import numpy as np
 
+from . import ops
 from .ops import Op, expand_reduced, unbroadcast
 from .ops import float_input as as_float
 
@@ -245,21 +246,16 @@ class Where(Op):
 
 # ---------------------------------------------------------------- reductions
 
-class Min(Op):
+class Min(ops.Max):
     name, rule = "min", "dA = G ⊙ 1[A = min] / (number of tied minima)"
-    __slots__ = ("shape", "axes", "keepdims", "is_min")
-    symbols = ("A",)
+    __slots__ = ()  # Max's: the shape, the axes and the mask of the winners
 
     def forward(self, a, axes, keepdims):
+        """The smallest value; ``is_max`` marks the tied minima, so Max's backward shares G among them."""
         self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
         low = a.min(axis=axes, keepdims=True)
-        self.is_min = a == low
+        self.is_max = a == low
         return np.asarray(low if keepdims else low.reshape([n for i, n in enumerate(a.shape) if i not in axes]))
-
-    def backward(self, g):
-        """d(min a)/da = 1[a = min], shared equally among ties (as ``max`` and torch.amin)."""
-        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
-        return (g * self.is_min / self.is_min.sum(axis=self.axes, keepdims=True),)
 
 
 class Var(Op):
