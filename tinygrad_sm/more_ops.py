@@ -14,7 +14,7 @@ import numpy as np
 
 from . import ops
 from .ops import Op, expand_reduced, unbroadcast
-from .ops import float_input as as_float
+from .ops import float_input
 
 
 # ---------------------------------------------------------------- elementwise, one input
@@ -39,7 +39,7 @@ class Sqrt(Op):
     symbols = ("z",)
 
     def forward(self, z):
-        self.out = np.sqrt(as_float(z))
+        self.out = np.sqrt(float_input(z))
         return self.out
 
     def backward(self, g):
@@ -67,7 +67,7 @@ class Log1p(Op):
     symbols = ("z",)
 
     def forward(self, z):
-        self.z = as_float(z)
+        self.z = float_input(z)
         return np.log1p(self.z)
 
     def backward(self, g):
@@ -81,7 +81,7 @@ class Expm1(Op):
     symbols = ("z",)
 
     def forward(self, z):
-        self.out = np.expm1(as_float(z))
+        self.out = np.expm1(float_input(z))
         return self.out
 
     def backward(self, g):
@@ -95,7 +95,7 @@ class Sin(Op):
     symbols = ("z",)
 
     def forward(self, z):
-        self.z = as_float(z)
+        self.z = float_input(z)
         return np.sin(self.z)
 
     def backward(self, g):
@@ -109,7 +109,7 @@ class Cos(Op):
     symbols = ("z",)
 
     def forward(self, z):
-        self.z = as_float(z)
+        self.z = float_input(z)
         return np.cos(self.z)
 
     def backward(self, g):
@@ -141,7 +141,7 @@ class LeakyReLU(Op):
     symbols = ("z",)
 
     def forward(self, z, slope):
-        z = as_float(z)
+        z = float_input(z)
         self.positive, self.slope = z > 0, slope
         return np.where(self.positive, z, z * np.asarray(slope, dtype=z.dtype))
 
@@ -156,7 +156,7 @@ class ELU(Op):
     symbols = ("z",)
 
     def forward(self, z, alpha):
-        z = as_float(z)
+        z = float_input(z)
         alpha = np.asarray(alpha, dtype=z.dtype)
         self.positive, self.alpha = z > 0, alpha
         self.out = np.where(self.positive, z, alpha * np.expm1(np.minimum(z, 0)))  # no overflow for large z
@@ -178,7 +178,7 @@ class GELU(Op):
     symbols = ("z",)
 
     def forward(self, z):
-        z = as_float(z)
+        z = float_input(z)
         self.z = z
         self.t = np.tanh(GELU_C * (z + 0.044715 * z * z * z)).astype(z.dtype, copy=False)
         return 0.5 * z * (1 + self.t)
@@ -264,7 +264,7 @@ class Var(Op):
     symbols = ("A",)
 
     def forward(self, a, axes, keepdims, correction):
-        a = as_float(a)
+        a = float_input(a)
         self.axes, self.keepdims = axes, keepdims
         self.dof = int(np.prod([a.shape[i] for i in axes])) - correction
         self.centered = a - a.mean(axis=axes, keepdims=True)
