@@ -349,7 +349,7 @@ def table(rows, baseline=None):
     names = [f"tinygrad_sm@{baseline}" if c == "before" else c for c in columns]
     ratios = [("tinygrad_sm", "numpy"), ("tinygrad_sm", "torch")] + ([("tinygrad_sm", "before")] if baseline else [])
     head = "| workload | unit | " + " | ".join(names) + " | " + \
-        " | ".join(f"tinygrad_sm / {b if b != 'before' else 'before'}" for _, b in ratios) + " |"
+        " | ".join(f"{a} / {b}" for a, b in ratios) + " |"
     lines = [head, "|" + " --- |" * (len(columns) + len(ratios) + 2)]
     for row in rows:
         cells = [fmt(row.values.get(name)) for name in columns] + [ratio(row, a, b) for a, b in ratios]
