@@ -104,10 +104,7 @@ def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
 
 def _forward_steps(order):
     """The op results in the order they were computed (the engine numbers ops as they are made)."""
-    made = [t for t in order if t.op is not None]
-    if all(hasattr(t, "_seq") and t._seq >= 0 for t in made):
-        return sorted(made, key=lambda t: t._seq)
-    return made
+    return sorted((t for t in order if t.op is not None), key=lambda t: t._seq)
 
 
 def _forward_step(tensor, index, labels, count):

@@ -292,10 +292,8 @@ def backward_walk(root, seed=None):
 
 def _backward_order(root):
     """The tensors that need a gradient, in the order the engine's backward visits them."""
-    order = [t for t in forward_order(root) if t.requires_grad]
-    if all(hasattr(t, "_seq") for t in order):  # tensor.py numbers ops as they are made: newest first
-        return sorted(order, key=lambda t: t._seq, reverse=True)
-    return order[::-1]
+    needed = [t for t in forward_order(root) if t.requires_grad]
+    return sorted(needed, key=lambda t: t._seq, reverse=True)  # tensor.py numbers ops as they are made: newest first
 
 
 # ---------------------------------------------------------------- drawing
