@@ -114,8 +114,19 @@ def _number(x):
     return "0" if text == "-0" else text  # -0.0 prints as 0: a learner should never see -0
 
 
-def _shape_text(shape):
-    return "scalar" if shape == () else str(tuple(shape))
+def shape_text(shape):
+    """``scalar`` for (), else the shape as Python writes a tuple: ``(5,)``, ``(4, 2)``."""
+    return "scalar" if tuple(shape) == () else str(tuple(shape))
+
+
+def tensor_kind(tensor, is_root):
+    """Which colour a tensor's box gets: root, value (an op's result), param (a leaf that requires grad) or const."""
+    return "root" if is_root else "value" if tensor.op is not None else "param" if tensor.requires_grad else "const"
+
+
+def edge_symbol(op, position, parent, names):
+    """The rule's symbol for ``op``'s input at ``position``, shown on its edge; None when the input has a name."""
+    return op.symbols[position] if position < len(op.symbols) and id(parent) not in names else None
 
 
 # ---------------------------------------------------------------- rules in the picture's own names
@@ -446,14 +457,14 @@ def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, 
     label = labels[id(tensor)]
     named = bool(tensor.name) or not label.partition("#")[2].isdigit()
     head = [f"<B>{_escape(label)}</B>" if named else f"<I>{_escape(label)}</I>",
-            f"{_shape_text(tensor.shape)} {tensor.dtype}"]
+            f"{shape_text(tensor.shape)} {tensor.dtype}"]
     rows = _prefixed("value", glance_lines(tensor.data, full)) if show_values else []
     body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10">{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
                    for row in rows)
     body += "".join(f'<FONT FACE="monospace" POINT-SIZE="10" COLOR="{COLORS["grad"]}">{_escape(row)}</FONT>'
                     f'<BR ALIGN="LEFT"/>' for row in grad_rows)
     label_html = "<BR/>".join(head) + ("<BR/>" + body if body else "")
-    kind = "root" if is_root else "value" if tensor.op is not None else "param" if tensor.requires_grad else "const"
+    kind = tensor_kind(tensor, is_root)
     style = '"filled,dashed"' if kind == "const" else '"filled"'
     extra = ' peripheries="2"' if is_root else ""
     if frame is not None and id(tensor) in frame.fresh:
@@ -475,7 +486,7 @@ def _op_lines(tensor, index, drawn, frame, rule, names):
         if id(parent) not in drawn:
             continue
         # an input without a name of its own is called by the rule's symbol: the edge says which one
-        symbol = op.symbols[position] if position < len(op.symbols) and id(parent) not in names else None
+        symbol = edge_symbol(op, position, parent, names)
         attrs = [f'label="{_escape(symbol)}"'] if symbol else []
         if current and parent.requires_grad:
             attrs.append(f'color="{COLORS["grad"]}" penwidth="2.5"')
@@ -554,13 +565,13 @@ def format_step(row):
     """Three or more lines for one backward step: the node and its gradient, the rule, each input's gradient."""
     inputs = ", ".join(i["label"] for i in row["inputs"])
     lines = [f"step {row['step']:>2}  {row['node']} = {row['op']}({inputs})    "
-             f"G = dL/d{row['node']}: {_shape_text(row['grad_shape'])}  {glance(row['grad'])}",
+             f"G = dL/d{row['node']}: {shape_text(row['grad_shape'])}  {glance(row['grad'])}",
              f"         rule: {row['rule']}"]
     for item in row["inputs"]:
         if item["grad"] is None:
             lines.append(f"         -> {item['label']}: no gradient needed")
         else:
-            lines.append(f"         -> {item['label']}: {_shape_text(item['grad_shape'])}  {glance(item['grad'])}")
+            lines.append(f"         -> {item['label']}: {shape_text(item['grad_shape'])}  {glance(item['grad'])}")
     return "\n".join(lines)
 
 
