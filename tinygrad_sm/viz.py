@@ -279,7 +279,8 @@ def backward_walk(root, seed=None):
     if not root.requires_grad:
         return walk
     walk.grads[id(root)] = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
-    for node in _backward_order(root):
+    order = _backward_order(root)
+    for node in order:
         g = walk.grads.get(id(node))
         if g is None or node.op is None:
             continue
@@ -295,7 +296,7 @@ def backward_walk(root, seed=None):
             key = id(parent)
             walk.contributions.setdefault(key, []).append((node, parent_grad))
             walk.grads[key] = parent_grad if key not in walk.grads else walk.grads[key] + parent_grad
-    for tensor in forward_order(root):
+    for tensor in order:  # every tensor that can receive a gradient
         if tensor.op is None and id(tensor) in walk.grads:
             walk.grads[id(tensor)] = walk.grads[id(tensor)].astype(tensor.dtype, copy=False)
     return walk
