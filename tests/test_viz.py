@@ -553,6 +553,17 @@ def test_the_backward_replay_refuses_arrays_changed_in_place():
         backward_walk(loss)
 
 
+def test_the_backward_replay_gives_each_leaf_the_engines_grad_in_the_leafs_dtype():
+    from tinygrad_sm.viz import backward_walk
+    w = Tensor(np.array([1.5, -2.0], np.float32), requires_grad=True, name="w")
+    x = Tensor(np.array([3.0, 4.0]), name="x")
+    loss = (w * x).sum() + (w * w).sum()  # float64: three float64 contributions reach the float32 leaf w
+    walk = backward_walk(loss)
+    loss.backward()
+    assert len(walk.contributions[id(w)]) == 3 and walk.grads[id(w)].dtype == np.float32
+    np.testing.assert_array_equal(walk.grads[id(w)], w.grad)
+
+
 @pytest.mark.parametrize("function", ["to_dot", "draw_graph", "retain_grads", "trace_backward", "to_html",
                                       "explore", "backward_walk"])
 @pytest.mark.parametrize("bad", ["x", None, 3, np.ones(2)])

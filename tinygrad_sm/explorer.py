@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .viz import FULL, GraphFreed, backward_walk, forward_order, given_names, glance, glance_lines, node_labels, \
-    rule_with_names
+from .viz import FULL, GraphFreed, backward_walk, edge_symbol, forward_order, given_names, glance, glance_lines, \
+    node_labels, rule_with_names, shape_text, tensor_kind
 
 ASSETS = Path(__file__).with_name("explorer_assets")
 MAX_ELEMENTS = 20000   # arrays larger than this are embedded as their first MAX_ELEMENTS entries
@@ -94,8 +94,7 @@ def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
     tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
     ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": rule_with_names(t, names),
             "inputs": [index[id(p)] for p in t.op.parents],
-            "symbols": [t.op.symbols[k] if k < len(t.op.symbols) and id(p) not in names else ""
-                        for k, p in enumerate(t.op.parents)]}
+            "symbols": [edge_symbol(t.op, k, p, names) or "" for k, p in enumerate(t.op.parents)]}
            for t in order if t.op is not None]
     layout = _layout(order, index, tensors, ops)
     return {"title": title or f"backprop explorer: {labels[id(root)]}", "tensors": tensors, "ops": ops,
@@ -104,10 +103,7 @@ def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
 
 def _forward_steps(order):
     """The op results in the order they were computed (the engine numbers ops as they are made)."""
-    made = [t for t in order if t.op is not None]
-    if all(hasattr(t, "_seq") and t._seq >= 0 for t in made):
-        return sorted(made, key=lambda t: t._seq)
-    return made
+    return sorted((t for t in order if t.op is not None), key=lambda t: t._seq)
 
 
 def _forward_step(tensor, index, labels, count):
@@ -150,9 +146,8 @@ def _arrival(step, source, part, total, full):
 
 
 def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full):
-    kind = "root" if tensor is root else "value" if tensor.op is not None else \
-        "param" if tensor.requires_grad else "const"
-    return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names, "kind": kind,
+    return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names,
+            "kind": tensor_kind(tensor, tensor is root),
             "shape": list(tensor.shape), "dtype": str(tensor.dtype), "value": _array(tensor.data),
             "value_lines": glance_lines(tensor.data, full), "made_at": made_at.get(i, 0), "grads": arrivals}
 
@@ -176,9 +171,8 @@ def _box_size(lines, height_lines=None):
 
 def _tensor_box_lines(entry):
     """The most text a tensor's box ever holds (as explorer.js writes it): name, shape, value rows, gradient rows."""
-    shape = entry["shape"]
-    shape_text = "scalar" if not shape else "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-    lines = [entry["label"], f"{shape_text} {entry['dtype']}"] + (["value ·  (not computed yet)"] if entry["made_at"] else [])
+    lines = [entry["label"], f"{shape_text(entry['shape'])} {entry['dtype']}"]
+    lines += ["value ·  (not computed yet)"] if entry["made_at"] else []
     lines += ["value " + row for row in entry["value_lines"]]
     for k, arrival in enumerate(entry["grads"], 1):
         lines += ["grad so far " + row for row in arrival["lines"]]

@@ -114,8 +114,19 @@ def _number(x):
     return "0" if text == "-0" else text  # -0.0 prints as 0: a learner should never see -0
 
 
-def _shape_text(shape):
-    return "scalar" if shape == () else str(tuple(shape))
+def shape_text(shape):
+    """``scalar`` for (), else the shape as Python writes a tuple: ``(5,)``, ``(4, 2)``."""
+    return "scalar" if tuple(shape) == () else str(tuple(shape))
+
+
+def tensor_kind(tensor, is_root):
+    """Which colour a tensor's box gets: root, value (an op's result), param (a leaf that requires grad) or const."""
+    return "root" if is_root else "value" if tensor.op is not None else "param" if tensor.requires_grad else "const"
+
+
+def edge_symbol(op, position, parent, names):
+    """The rule's symbol for ``op``'s input at ``position``, shown on its edge; None when the input has a name."""
+    return op.symbols[position] if position < len(op.symbols) and id(parent) not in names else None
 
 
 # ---------------------------------------------------------------- rules in the picture's own names
@@ -268,7 +279,8 @@ def backward_walk(root, seed=None):
     if not root.requires_grad:
         return walk
     walk.grads[id(root)] = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
-    for node in _backward_order(root):
+    order = _backward_order(root)
+    for node in order:
         g = walk.grads.get(id(node))
         if g is None or node.op is None:
             continue
@@ -284,7 +296,7 @@ def backward_walk(root, seed=None):
             key = id(parent)
             walk.contributions.setdefault(key, []).append((node, parent_grad))
             walk.grads[key] = parent_grad if key not in walk.grads else walk.grads[key] + parent_grad
-    for tensor in forward_order(root):
+    for tensor in order:  # every tensor that can receive a gradient
         if tensor.op is None and id(tensor) in walk.grads:
             walk.grads[id(tensor)] = walk.grads[id(tensor)].astype(tensor.dtype, copy=False)
     return walk
@@ -292,10 +304,8 @@ def backward_walk(root, seed=None):
 
 def _backward_order(root):
     """The tensors that need a gradient, in the order the engine's backward visits them."""
-    order = [t for t in forward_order(root) if t.requires_grad]
-    if all(hasattr(t, "_seq") for t in order):  # tensor.py numbers ops as they are made: newest first
-        return sorted(order, key=lambda t: t._seq, reverse=True)
-    return order[::-1]
+    needed = [t for t in forward_order(root) if t.requires_grad]
+    return sorted(needed, key=lambda t: t._seq, reverse=True)  # tensor.py numbers ops as they are made: newest first
 
 
 # ---------------------------------------------------------------- drawing
@@ -448,14 +458,14 @@ def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, 
     label = labels[id(tensor)]
     named = bool(tensor.name) or not label.partition("#")[2].isdigit()
     head = [f"<B>{_escape(label)}</B>" if named else f"<I>{_escape(label)}</I>",
-            f"{_shape_text(tensor.shape)} {tensor.dtype}"]
+            f"{shape_text(tensor.shape)} {tensor.dtype}"]
     rows = _prefixed("value", glance_lines(tensor.data, full)) if show_values else []
     body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10">{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
                    for row in rows)
     body += "".join(f'<FONT FACE="monospace" POINT-SIZE="10" COLOR="{COLORS["grad"]}">{_escape(row)}</FONT>'
                     f'<BR ALIGN="LEFT"/>' for row in grad_rows)
     label_html = "<BR/>".join(head) + ("<BR/>" + body if body else "")
-    kind = "root" if is_root else "value" if tensor.op is not None else "param" if tensor.requires_grad else "const"
+    kind = tensor_kind(tensor, is_root)
     style = '"filled,dashed"' if kind == "const" else '"filled"'
     extra = ' peripheries="2"' if is_root else ""
     if frame is not None and id(tensor) in frame.fresh:
@@ -477,7 +487,7 @@ def _op_lines(tensor, index, drawn, frame, rule, names):
         if id(parent) not in drawn:
             continue
         # an input without a name of its own is called by the rule's symbol: the edge says which one
-        symbol = op.symbols[position] if position < len(op.symbols) and id(parent) not in names else None
+        symbol = edge_symbol(op, position, parent, names)
         attrs = [f'label="{_escape(symbol)}"'] if symbol else []
         if current and parent.requires_grad:
             attrs.append(f'color="{COLORS["grad"]}" penwidth="2.5"')
@@ -556,13 +566,13 @@ def format_step(row):
     """Three or more lines for one backward step: the node and its gradient, the rule, each input's gradient."""
     inputs = ", ".join(i["label"] for i in row["inputs"])
     lines = [f"step {row['step']:>2}  {row['node']} = {row['op']}({inputs})    "
-             f"G = dL/d{row['node']}: {_shape_text(row['grad_shape'])}  {glance(row['grad'])}",
+             f"G = dL/d{row['node']}: {shape_text(row['grad_shape'])}  {glance(row['grad'])}",
              f"         rule: {row['rule']}"]
     for item in row["inputs"]:
         if item["grad"] is None:
             lines.append(f"         -> {item['label']}: no gradient needed")
         else:
-            lines.append(f"         -> {item['label']}: {_shape_text(item['grad_shape'])}  {glance(item['grad'])}")
+            lines.append(f"         -> {item['label']}: {shape_text(item['grad_shape'])}  {glance(item['grad'])}")
     return "\n".join(lines)
 
 
