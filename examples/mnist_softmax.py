@@ -137,7 +137,9 @@ def main(out_dir="out/mnist_softmax", source="auto", download=True, epochs=10, l
     print(f"Data: {description}")
     X_train, X_test, y_train, y_test = split(X, y, side, n_train, n_test, seed)
     print(f"  {len(X_train)} training and {len(X_test)} test images of {side}×{side} pixels, 10 classes")
-    model = SoftmaxRegression(lr=lr, epochs=epochs, batch_size=batch_size, random_state=seed)
+    # standardize=False: the note's own loop on pixels in [0, 1], whose weight rows read as templates
+    # (standardising divides by each pixel's spread, so rarely lit edge pixels get huge raw-pixel weights)
+    model = SoftmaxRegression(lr=lr, epochs=epochs, batch_size=batch_size, standardize=False, random_state=seed)
     model.fit(X_train.astype(np.float32), y_train)
     test_accuracy = model.score(X_test.astype(np.float32), y_test)
     for epoch, (loss, accuracy) in enumerate(zip(model.history_["loss"], model.history_["accuracy"]), 1):

@@ -130,7 +130,8 @@ from tinygrad_sm.models import SoftmaxRegression
 
 images, digits, side, description = mnist_softmax.load_images("digits")
 X_train, X_test, y_train, y_test = mnist_softmax.split(images, digits, side)
-model = SoftmaxRegression(lr=0.5, epochs=10, batch_size=64, random_state=0).fit(X_train, y_train)
+model = SoftmaxRegression(lr=0.5, epochs=10, batch_size=64, standardize=False,  # the note's loop on [0, 1] pixels
+                          random_state=0).fit(X_train, y_train)
 print(f"{len(X_train)} training images; test accuracy {model.score(X_test, y_test):.4f}")
 fig, axes = plt.subplots(2, 5, figsize=(10, 4.4))
 limit = np.abs(model.coef_).max()
