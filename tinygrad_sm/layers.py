@@ -10,14 +10,8 @@ import numpy as np
 
 from .functions import where
 from .grad_mode import no_grad
-from .nn import Module, _reduce
+from .nn import Module, _positive_int, _reduce
 from .tensor import DEFAULT_DTYPE, Tensor
-
-
-def _positive_int(owner, name, n):
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {n!r}")
-    return int(n)
 
 
 def _as_tensor(x, owner):
