@@ -111,10 +111,7 @@ class Optimizer:
         for group, eta in zip(self.groups, etas):
             for p in group["params"]:
                 if p.grad is not None:
-                    state = self.state.get(index)
-                    if state is None:
-                        state = self.state[index] = {}
-                    self._update(p, p.grad, state, group, eta)
+                    self._update(p, p.grad, self.state.setdefault(index, {}), group, eta)
                     p._bump_version()  # backward through a graph built before this step now raises
                 index += 1
 
