@@ -188,9 +188,10 @@ class Optimizer:
                 keys = sorted(entry) if isinstance(entry, dict) else entry
                 raise ValueError(f"{owner}: group {number} has keys {keys}, expected {sorted(group)}")
             indices = np.asarray(entry["params"]).ravel().tolist()
-            if indices != list(range(index, index + len(group["params"]))):
+            expected = list(range(index, index + len(group["params"])))
+            if indices != expected:
                 raise ValueError(f"{owner}: group {number} holds parameters {indices}, this optimizer's holds "
-                                 f"{list(range(index, index + len(group['params'])))}")
+                                 f"{expected}")
             index += len(group["params"])
             options = {key: _from_plain(value) for key, value in entry.items() if key != "params"}
             if options["lr"] is None:
