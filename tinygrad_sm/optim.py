@@ -133,6 +133,11 @@ class Optimizer:
     def _update(self, p, g, state, group, eta):
         raise NotImplementedError
 
+    @staticmethod
+    def _with_weight_decay(p, g, group):
+        """g + λθ, the gradient of (λ/2)‖θ‖² added (L2 weight decay; AdamW decays θ itself instead)."""
+        return g + group["weight_decay"] * p.data if group["weight_decay"] else g
+
     def zero_grad(self):
         """Forget the gradients (``p.grad = None``) before the next backward."""
         for p in self.params:
@@ -274,9 +279,8 @@ class SGD(Optimizer):
 
     @staticmethod
     def _direction(p, g, state, group):
-        mu, decay = group["momentum"], group["weight_decay"]
-        if decay:
-            g = g + decay * p.data
+        mu = group["momentum"]
+        g = Optimizer._with_weight_decay(p, g, group)
         if not mu:
             return g
         v = state.get("momentum_buffer")
