@@ -205,6 +205,13 @@ def test_clip_grad_norm_by_hand():
         nn.clip_grad_norm_([p], -1.0)
 
 
+def test_clip_grad_norm_clips_parameters_given_as_a_generator():
+    p = Tensor(np.zeros(2), requires_grad=True)
+    p.grad = np.array([3.0, 4.0])
+    assert nn.clip_grad_norm_((q for q in [p]), 1.0) == 5.0
+    np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)
+
+
 # ---------------------------------------------------------------- losses
 
 LOSS_CASES = {

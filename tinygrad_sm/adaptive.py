@@ -41,8 +41,7 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)."""
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = self._with_weight_decay(p, g, group)
         self._adam_step(p, g, state, group, eta)
 
     @staticmethod
@@ -95,8 +94,7 @@ class RMSprop(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η g / (√v + ε), v the running mean of g²."""
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = self._with_weight_decay(p, g, group)
         _zeros_state(p, state, "square_avg", "momentum_buffer")
         v = state["square_avg"]
         v *= group["alpha"]
@@ -128,8 +126,7 @@ class Adagrad(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η_t g / (√s + ε), s the sum of every g² so far."""
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+        g = self._with_weight_decay(p, g, group)
         _zeros_state(p, state, "sum")
         t = state["step"] = state.get("step", 0) + 1
         s = state["sum"]

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import more_ops
 from .tensor import DEFAULT_DTYPE, Tensor
+from .tensor_methods import _whole_number
 
 
 def _tensors(items, op):
@@ -74,7 +75,7 @@ def one_hot(labels, num_classes, dtype=DEFAULT_DTYPE):
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if labels.size and labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be ints, got dtype {labels.dtype}")
-    num_classes = _count(num_classes, "one_hot", "num_classes")
+    num_classes = _whole_number(num_classes, "one_hot", "num_classes")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
         raise ValueError(f"one_hot: label {bad} is out of range for {num_classes} classes")
@@ -85,15 +86,9 @@ def one_hot(labels, num_classes, dtype=DEFAULT_DTYPE):
 
 # ---------------------------------------------------------------- creation
 
-def _count(n, op, what):
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"{op}: {what} must be an int >= 0, got {n!r}")
-    return int(n)
-
-
 def _shape(shape, op):
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-    return tuple(_count(n, op, "each size") for n in shape)
+    return tuple(_whole_number(n, op, "each size") for n in shape)
 
 
 def _rng(rng, op):
@@ -119,8 +114,8 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
 
 def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False):
     """The n × m identity (m = n by default)."""
-    n = _count(n, "eye", "n")
-    m = n if m is None else _count(m, "eye", "m")
+    n = _whole_number(n, "eye", "n")
+    m = n if m is None else _whole_number(m, "eye", "m")
     return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
 
 

@@ -10,14 +10,8 @@ import numpy as np
 
 from .functions import where
 from .grad_mode import no_grad
-from .nn import Module, _reduce
+from .nn import Module, _positive_int, _reduce
 from .tensor import DEFAULT_DTYPE, Tensor
-
-
-def _positive_int(owner, name, n):
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {n!r}")
-    return int(n)
 
 
 def _as_tensor(x, owner):
@@ -230,7 +224,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     """
     if not np.isfinite(max_norm) or max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be a finite number >= 0, got {max_norm!r}")
-    grads = [p.grad for p in ([parameters] if isinstance(parameters, Tensor) else parameters) if p.grad is not None]
+    params = [p for p in ([parameters] if isinstance(parameters, Tensor) else parameters) if p.grad is not None]
+    grads = [p.grad for p in params]
     if not grads:
         return 0.0
     if norm_type == float("inf"):
@@ -239,9 +234,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         total = float(sum(float((np.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type))
     scale = max_norm / (total + 1e-6)
     if scale < 1:
-        for p in ([parameters] if isinstance(parameters, Tensor) else parameters):
-            if p.grad is not None:
-                p.grad = p.grad * np.asarray(scale, dtype=p.grad.dtype)
+        for p in params:
+            p.grad = p.grad * np.asarray(scale, dtype=p.grad.dtype)
     return total
 
 

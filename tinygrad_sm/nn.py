@@ -170,6 +170,12 @@ class Module:
         return ""
 
 
+def _positive_int(owner, name, n):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {n!r}")
+    return int(n)
+
+
 class Linear(Module):
     """z = x W + b, the notes' z = Wᵀx + b for a batch of rows x (001_b606231dbf973e55.txt).
 
@@ -182,10 +188,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float32):
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {n!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _positive_int("Linear", "in_features", in_features)
+        self.out_features = _positive_int("Linear", "out_features", out_features)
         scale = np.sqrt(1.0 / self.in_features)
         weight = np.random.default_rng(rng).standard_normal((self.in_features, self.out_features)) * scale
         self.weight = Tensor(weight.astype(dtype), requires_grad=True, name="W")
@@ -249,8 +253,7 @@ class Sequential(Module):
 def one_hot(y, num_classes):
     """Rows e_{y_i} ∈ {0,1}^K as float32: the notes' one-hot encoding Y (n × K) of labels 0..K-1 (001)."""
     y = np.asarray(y.data if isinstance(y, Tensor) else y)
-    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or num_classes < 1:
-        raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
+    _positive_int("one_hot", "num_classes", num_classes)
     if y.ndim != 1 or (y.size and y.dtype.kind not in "iu"):
         raise ValueError(f"one_hot: labels must be a 1-D array of ints, got shape {y.shape} and dtype {y.dtype}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):

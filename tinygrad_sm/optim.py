@@ -111,10 +111,7 @@ class Optimizer:
         for group, eta in zip(self.groups, etas):
             for p in group["params"]:
                 if p.grad is not None:
-                    state = self.state.get(index)
-                    if state is None:
-                        state = self.state[index] = {}
-                    self._update(p, p.grad, state, group, eta)
+                    self._update(p, p.grad, self.state.setdefault(index, {}), group, eta)
                     p._bump_version()  # backward through a graph built before this step now raises
                 index += 1
 
@@ -135,6 +132,11 @@ class Optimizer:
 
     def _update(self, p, g, state, group, eta):
         raise NotImplementedError
+
+    @staticmethod
+    def _with_weight_decay(p, g, group):
+        """g + λθ, the gradient of (λ/2)‖θ‖² added (L2 weight decay; AdamW decays θ itself instead)."""
+        return g + group["weight_decay"] * p.data if group["weight_decay"] else g
 
     def zero_grad(self):
         """Forget the gradients (``p.grad = None``) before the next backward."""
@@ -191,9 +193,10 @@ class Optimizer:
                 keys = sorted(entry) if isinstance(entry, dict) else entry
                 raise ValueError(f"{owner}: group {number} has keys {keys}, expected {sorted(group)}")
             indices = np.asarray(entry["params"]).ravel().tolist()
-            if indices != list(range(index, index + len(group["params"]))):
+            expected = list(range(index, index + len(group["params"])))
+            if indices != expected:
                 raise ValueError(f"{owner}: group {number} holds parameters {indices}, this optimizer's holds "
-                                 f"{list(range(index, index + len(group['params'])))}")
+                                 f"{expected}")
             index += len(group["params"])
             options = {key: _from_plain(value) for key, value in entry.items() if key != "params"}
             if options["lr"] is None:
@@ -276,9 +279,8 @@ class SGD(Optimizer):
 
     @staticmethod
     def _direction(p, g, state, group):
-        mu, decay = group["momentum"], group["weight_decay"]
-        if decay:
-            g = g + decay * p.data
+        mu = group["momentum"]
+        g = Optimizer._with_weight_decay(p, g, group)
         if not mu:
             return g
         v = state.get("momentum_buffer")

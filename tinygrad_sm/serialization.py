@@ -165,7 +165,8 @@ def load(path, module=None, optimizer=None):
             raise TypeError(f"load: optimizer must have a load_state_dict() method, got {type(optimizer).__name__}")
         if contents["optimizer"] is None:
             raise ValueError(f"load: {os.fspath(path)!r} holds no optimizer state (it was saved without an optimizer)")
-    before = module.state_dict() if module is not None else None
+    # a copy of the parameters to put back only if the optimizer's load fails after the module's
+    before = module.state_dict() if module is not None and optimizer is not None else None
     if module is not None:
         module.load_state_dict(contents["model"])
     if optimizer is not None:
