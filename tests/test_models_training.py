@@ -80,6 +80,20 @@ def test_sgd_solver_matches_the_engines_optim_sgd_with_momentum():
         np.testing.assert_allclose(p.data, q.data, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("solver_kind", ["sgd", "adam"])
+def test_a_solver_step_bumps_the_versions_so_a_graph_built_before_it_refuses_backward(solver_kind):
+    from tinygrad_sm.models._base import Solver
+    rng = np.random.default_rng(0)
+    module = nn.Linear(3, 2, rng=rng)
+    X, y = Tensor(rng.standard_normal((4, 3)).astype(np.float32)), np.arange(4) % 2
+    solver = Solver(solver_kind, module, lr=0.1)
+    nn.cross_entropy(module(X), y).backward()
+    stale = nn.cross_entropy(module(X), y)  # saved W before the step
+    solver.step()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        stale.backward()
+
+
 # ---------------------------------------------------------------- lr="auto" and standardize
 
 def test_auto_lr_for_sgd_is_m_over_one_plus_the_mean_squared_row_norm(digits):
