@@ -13,7 +13,7 @@ from joblib import parallel_backend
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
-from tinygrad_sm import Tensor, is_grad_enabled, nn, no_grad, optim
+from tinygrad_sm import Tensor, is_grad_enabled, nn, optim
 from tinygrad_sm.data import load_dataset, split_and_scale
 from tinygrad_sm.models import MulticlassPerceptron, SoftmaxRegression, TwoLayerNet, TwoLayerRegressor
 
@@ -320,20 +320,6 @@ def test_huge_targets_are_learned_when_their_variance_fits_and_rejected_clearly_
 
 # ---------------------------------------------------------------- threads
 
-def grad_mode_is_per_thread():
-    seen = []
-    with no_grad():
-        worker = threading.Thread(target=lambda: seen.append(is_grad_enabled()))
-        worker.start()
-        worker.join()
-    return seen == [True]
-
-
-needs_per_thread_grad_mode = pytest.mark.skipif(
-    not grad_mode_is_per_thread(), reason="this engine's no_grad is process-wide (per-thread grad mode is on main)")
-
-
-@needs_per_thread_grad_mode
 def test_fitting_in_one_thread_while_two_others_predict_changes_nothing(digits):
     X_train, X_test, y_train, _ = digits
     fitted = TwoLayerNet(hidden=16, epochs=2, random_state=0).fit(X_train, y_train)
@@ -360,7 +346,6 @@ def test_fitting_in_one_thread_while_two_others_predict_changes_nothing(digits):
     assert fits[0].loss_curve_ == expected_fit.loss_curve_
 
 
-@needs_per_thread_grad_mode
 def test_grid_search_with_joblibs_threading_backend_matches_the_sequential_one(moons):
     X_train, _, y_train, _ = moons
     grid = {"hidden": [2, 16], "lr": [0.003, 0.03]}
