@@ -68,8 +68,10 @@ class Solver:
 
     "sgd" is the notes' θ ← θ - η g, with momentum μ as v ← μv + g, θ ← θ - η v (003);
     "adam" keeps running means m ← β1 m + (1-β1) g, v ← β2 v + (1-β2) g² and steps
-    θ ← θ - η m̂ / (√v̂ + ε) with the bias-corrected m̂, v̂ (Kingma and Ba; scikit-learn's MLP default).
-    Both add λθ to g for weight decay. The lead may swap "adam" for optim.Adam once it is merged.
+    θ ← θ - η m̂ / (√v̂ + ε) with the bias-corrected m̂, v̂ (Kingma and Ba; scikit-learn's MLP default),
+    computed as scikit-learn does, η √(1-β2^t)/(1-β1^t) · m / (√v + ε), so ε enters before the bias
+    correction; optim.Adam adds ε to √v̂, a slightly different step where √v̂ is small (why it is
+    not used here: the quoted accuracies are this rule's). Both add λθ to g for weight decay.
     """
 
     BETAS, EPS = (0.9, 0.999), 1e-8
