@@ -1,6 +1,7 @@
 """What the estimators share: parameter and input checks, the SGD training loop, and prediction.
 
-Only tinygrad_sm's public API is used here (Tensor, no_grad, nn, optim, data).
+Only tinygrad_sm's public API is used here (Tensor, no_grad, nn, data), except that Solver.step
+bumps each parameter's version counter itself, as optim's step does.
 """
 
 import contextlib
@@ -62,19 +63,15 @@ def weight_decay_groups(module, l2):
             ([p for name, p in named if not name.endswith("weight")], 0.0)]
 
 
-def _bump(p):
-    bump = getattr(p, "_bump_version", None)  # the engine's version counter, where this engine has one
-    if bump is not None:
-        bump()
-
-
 class Solver:
     """The update rules of ``solver``, with their state kept by parameter position (so a deepcopy keeps it).
 
     "sgd" is the notes' θ ← θ - η g, with momentum μ as v ← μv + g, θ ← θ - η v (003);
     "adam" keeps running means m ← β1 m + (1-β1) g, v ← β2 v + (1-β2) g² and steps
-    θ ← θ - η m̂ / (√v̂ + ε) with the bias-corrected m̂, v̂ (Kingma and Ba; scikit-learn's MLP default).
-    Both add λθ to g for weight decay. The lead may swap "adam" for optim.Adam once it is merged.
+    θ ← θ - η m̂ / (√v̂ + ε) with the bias-corrected m̂, v̂ (Kingma and Ba; scikit-learn's MLP default),
+    computed as scikit-learn does, η √(1-β2^t)/(1-β1^t) · m / (√v + ε), so ε enters before the bias
+    correction; optim.Adam adds ε to √v̂, a slightly different step where √v̂ is small (why it is
+    not used here: the quoted accuracies are this rule's). Both add λθ to g for weight decay.
     """
 
     BETAS, EPS = (0.9, 0.999), 1e-8
@@ -100,7 +97,7 @@ class Solver:
                 continue
             g = p.grad + self.decays[i] * p.data if self.decays[i] else p.grad
             p.data -= self._adam(i, g) if self.kind == "adam" else self._sgd(i, g)
-            _bump(p)
+            p._bump_version()  # as optim's step does (p.sub_ would too, but its checks cost ~5 µs a parameter a step)
 
     def _sgd(self, i, g):
         if not self.momentum:
@@ -134,19 +131,17 @@ def feature_scaling(X, standardize):
 def to_standardized(linear, mean, scale):
     """Rewrite z = Wᵀx + b as z = W'ᵀ((x - mean)/scale) + b': W' = diag(scale) W, b' = b + Wᵀ mean."""
     W = linear.weight.data
-    linear.bias.data += (mean @ W).astype(W.dtype)
-    W *= scale[:, None].astype(W.dtype)
-    _bump(linear.weight)
-    _bump(linear.bias)
+    with no_grad():
+        linear.bias.add_((mean @ W).astype(W.dtype))
+        linear.weight.mul_(scale[:, None].astype(W.dtype))
 
 
 def to_raw(linear, mean, scale):
     """The inverse of ``to_standardized``: W = diag(1/scale) W', b = b' - Wᵀ mean."""
     W = linear.weight.data
-    W /= scale[:, None].astype(W.dtype)
-    linear.bias.data -= (mean @ W).astype(W.dtype)
-    _bump(linear.weight)
-    _bump(linear.bias)
+    with no_grad():
+        linear.weight.div_(scale[:, None].astype(W.dtype))
+        linear.bias.sub_((mean @ W).astype(W.dtype))
 
 
 def looks_standardized(X):

@@ -7,7 +7,7 @@ import numpy as np
 from tinygrad_sm import nn
 
 from ._base import (LinearCoefficientsMixin, LinearScoresClassifier, Progress, check_common_controls, check_int,
-                    feature_scaling, make_rng, validation_split)
+                    feature_scaling, make_rng, to_raw, validation_split)
 
 
 def perceptron_epoch(W, X, y, order, step, total=None):
@@ -153,8 +153,9 @@ class MulticlassPerceptron(LinearCoefficientsMixin, LinearScoresClassifier):
         mean, scale = scaling
         W = self._weights(state)
         linear = nn.Linear(len(mean), len(classes), dtype=np.float64)
-        linear.weight.data[...] = W[:-1] / scale[:, None]  # folds the scaling: z = Wᵀ((x - mean)/scale) + b
-        linear.bias.data[...] = W[-1] - mean @ linear.weight.data
+        linear.weight.data[...] = W[:-1]
+        linear.bias.data[...] = W[-1]
+        to_raw(linear, mean, scale)  # folds the scaling: z = Wᵀ((x - mean)/scale) + b
         self.module_, self.classes_, self._state, self._rng = linear, classes, state, rng
         self.x_mean_, self.x_scale_, self.t_ = mean, scale, state["steps"]
         self.n_iter_ = (self.n_iter_ if keep else 0) + len(progress.loss_curve)
