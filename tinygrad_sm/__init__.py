@@ -1,11 +1,8 @@
 """tinygrad_sm: a small reverse-mode autodiff engine on numpy, written to be read beside the lecture notes."""
 
-from .gradcheck import gradcheck
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor
-from .functions import (arange, cat, concatenate, eye, full, full_like, one_hot, ones_like, rand, randint,
-                        stack, uniform, where, zeros_like)
-from .functional import grad, jacobian, value_and_grad
+from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, grad, gradcheck,
+                       is_grad_enabled, jacobian, more_ops, no_grad, one_hot, ones_like, ops, rand, randint,
+                       set_grad_enabled, stack, uniform, value_and_grad, where, zeros_like)
 from . import nn, optim
 from .serialization import load, save
 

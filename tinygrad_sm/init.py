@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .autograd import no_grad
 
 GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": None, "selu": 0.75}
 

@@ -8,10 +8,10 @@ and the losses ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``, `
 
 import numpy as np
 
-from .functions import where
-from .grad_mode import no_grad
+from .autograd import where
+from .autograd import no_grad
 from .nn import Module, _positive_int, _reduce
-from .tensor import DEFAULT_DTYPE, Tensor
+from .autograd import DEFAULT_DTYPE, Tensor
 
 
 def _as_tensor(x, owner):

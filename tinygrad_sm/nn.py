@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .tensor import Tensor
+from .autograd import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 

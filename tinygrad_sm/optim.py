@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from .tensor import Tensor
+from .autograd import Tensor
 
 
 def _check_number(owner, name, value, low, high=None, low_inclusive=True, high_inclusive=False):

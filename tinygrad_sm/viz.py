@@ -23,7 +23,7 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from .versions import check_saved_arrays_unchanged
+from .autograd.versions import check_saved_arrays_unchanged
 
 INSTALL_HINT = ("Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu; `make graphviz` does this "
                 "as root), `brew install graphviz` (macOS), `conda install -c conda-forge graphviz`, or see "
@@ -161,7 +161,7 @@ def rule_with_names(tensor, names):
 
 def check_root(root, function):
     """Raise a TypeError naming ``function`` unless ``root`` is a Tensor (a picture needs a graph to draw)."""
-    from .tensor import Tensor  # viz is imported by tensor.py's trace option: import here, not at the top
+    from .autograd import Tensor  # viz is imported by tensor.py's trace option: import here, not at the top
     if not isinstance(root, Tensor):
         raise TypeError(f"{function}: expected a Tensor (the output whose graph to show), "
                         f"got {type(root).__name__} {root!r:.60}")

@@ -60,7 +60,7 @@ class MoreTensorMethods:
         from .tensor import Tensor  # tensor.py imports this module
         op = op() if isinstance(op, type) and issubclass(op, ops.Op) else op
         if not isinstance(op, ops.Op):
-            raise TypeError(f"Tensor.apply: expected a subclass of tinygrad_sm.ops.Op, got {op!r}")
+            raise TypeError(f"Tensor.apply: expected a subclass of tinygrad_sm.autograd.Op, got {op!r}")
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         if not tensors:
             raise ValueError(f"Tensor.apply: {type(op).__name__} needs at least one input tensor")

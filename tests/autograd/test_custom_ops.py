@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from tinygrad_sm import Tensor, gradcheck, no_grad
-from tinygrad_sm.ops import Op, unbroadcast
+from tinygrad_sm.autograd import Op, unbroadcast
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_example():
@@ -86,7 +86,7 @@ def test_recorded_only_when_needed_and_checked_for_in_place_edits():
 
 
 def test_bad_ops_are_type_errors():
-    with pytest.raises(TypeError, match="Tensor.apply: expected a subclass of tinygrad_sm.ops.Op"):
+    with pytest.raises(TypeError, match="Tensor.apply: expected a subclass of tinygrad_sm.autograd.Op"):
         Tensor.apply(np.exp, Tensor(np.ones(2)))
     with pytest.raises(ValueError, match="Tensor.apply: ScaledAdd needs at least one input tensor"):
         Tensor.apply(ScaledAdd)

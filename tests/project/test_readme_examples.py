@@ -13,7 +13,7 @@ import pytest
 
 from tinygrad_sm.viz import GraphvizNotFound
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def python_blocks():

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import more_ops
 from .tensor import DEFAULT_DTYPE, Tensor
-from .tensor_methods import _whole_number
+from .tensor_more import _whole_number
 
 
 def _tensors(items, op):

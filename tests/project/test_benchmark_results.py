@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_ROWS = [
     "softmax regression, batch 1:", "softmax regression, batch 32:", "softmax regression, batch 256:",
     "784-128-10 relu net, batch 1:", "784-128-10 relu net, batch 32:", "784-128-10 relu net, batch 256:",

@@ -12,7 +12,7 @@ import numpy as np
 from . import ops
 from .grad_mode import _mode as _grad_mode
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401 (re-exported)
-from .tensor_methods import MoreTensorMethods
+from .tensor_more import MoreTensorMethods
 from .versions import latest_change  # [clock tick of the newest in-place change]
 from .versions import check_saved_arrays_unchanged, record_in_place_change
 
@@ -547,7 +547,7 @@ class Tensor(MoreTensorMethods):
                                "(create the leaves with requires_grad=True)")
         seed = self._seed_gradient(grad)
         if trace is True:
-            from .viz import BackwardTrace
+            from ..viz import BackwardTrace
             trace = BackwardTrace(echo=True)
         grads = {id(self): seed}
         owned = set()  # keys whose gradient array nothing else holds: it may be kept or added into in place

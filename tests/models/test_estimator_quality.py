@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn import datasets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ pytest.importorskip("nbclient", reason="notebook tests need nbclient (the dev ex
 pytest.importorskip("ipykernel", reason="notebook tests need ipykernel (the dev extra)")
 from nbclient import NotebookClient  # noqa: E402
 
-FOLDER = Path(__file__).resolve().parents[1] / "examples" / "notebooks"
+FOLDER = Path(__file__).resolve().parents[2] / "examples" / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
 RICH = ("image/svg+xml", "image/png", "text/html")
 
