@@ -230,10 +230,10 @@ def test_labels_of_every_integer_dtype(dtype):
 def test_zero_classes():
     with pytest.raises(ValueError, match=r"softmax_cross_entropy: logits of shape \(2, 0\) have no classes \(K = 0\)"):
         Tensor(np.zeros((2, 0))).softmax_cross_entropy(np.array([0, 0]))
-    with pytest.raises(ValueError, match=r"one_hot: num_classes must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"one_hot: label 0 is out of range for 0 classes"):
         nn.one_hot(np.array([0]), 0)
 
 
 def test_one_hot_reports_the_labels_as_given():
-    with pytest.raises(ValueError, match=r"one_hot: labels must be in 0..2, got values from 0 to 7"):
+    with pytest.raises(ValueError, match=r"one_hot: label 7 is out of range for 3 classes"):
         nn.one_hot(np.array([0, 7]), 3)
