@@ -5,11 +5,16 @@ every activation of its graph alive, yet ``draw_graph(loss)`` should still show 
 as PyTorch keeps ``grad_fn.next_functions`` and frees only the saved tensors. So each op's inputs
 that hold values nobody needs any more are replaced by a ``FreedTensor``: the same node in the
 picture (op, shape, dtype, name), without the array.
+
+Values of at most SMALL elements are kept: a kept loss then holds at most a few hundred bytes per
+node whatever the batch size (PyTorch's kept ``grad_fn`` nodes cost about as much), the pictures
+of the small examples a learner draws still show every value, and a long chain of small ops
+(the "backward per node" rows of ``make bench``) makes no stand-ins at all.
 """
 
 import math
 
-SMALL = 64  # a constant of at most this many elements keeps its value for the pictures
+SMALL = 64  # a value of at most this many elements (512 bytes of float64) is kept for the pictures
 
 
 class FreedTensor:
@@ -36,14 +41,15 @@ class FreedTensor:
 
 def forget_values(op, stand_ins):
     """Replace the op's inputs that hold values no one needs by FreedTensors (one per tensor)."""
-    op.parents = tuple([_stand_in(p, stand_ins) if _forgettable(p) else p for p in op.parents])
+    if any(_forgettable(p) for p in op.parents):
+        op.parents = tuple([_stand_in(p, stand_ins) if _forgettable(p) else p for p in op.parents])
 
 
 def _forgettable(tensor):
-    """Intermediate values, and constants too big to print; not parameters, nor what retain_grad() keeps."""
-    if tensor._op is not None:
-        return not tensor._retains_grad and tensor.data is not None
-    return not tensor.requires_grad and tensor.data is not None and tensor.data.size > SMALL
+    """A value bigger than SMALL: an intermediate or a constant; not a parameter, nor what retain_grad() keeps."""
+    data = tensor.data
+    return data is not None and data.size > SMALL and not tensor._retains_grad and \
+        not (tensor.requires_grad and tensor._op is None)
 
 
 def _stand_in(tensor, stand_ins):
