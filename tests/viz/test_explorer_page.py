@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygrad_sm import Tensor, viz
-from tinygrad_sm.explorer import explorer_data, to_html
+from tinygrad_sm.viz.explorer import explorer_data, to_html
 from tinygrad_sm.viz import glance, retain_grads
 
 
@@ -137,7 +137,7 @@ def test_each_module_imports_first_in_a_fresh_process():
     import subprocess
     import sys
 
-    for code in ("import tinygrad_sm.explorer", "from tinygrad_sm.viz import to_html, explore"):
+    for code in ("import tinygrad_sm.viz.explorer", "from tinygrad_sm.viz import to_html, explore"):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 

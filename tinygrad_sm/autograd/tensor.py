@@ -547,7 +547,7 @@ class Tensor(MoreTensorMethods):
                                "(create the leaves with requires_grad=True)")
         seed = self._seed_gradient(grad)
         if trace is True:
-            from ..viz import BackwardTrace
+            from .trace import BackwardTrace
             trace = BackwardTrace(echo=True)
         grads = {id(self): seed}
         owned = set()  # keys whose gradient array nothing else holds: it may be kept or added into in place

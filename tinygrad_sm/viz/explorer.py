@@ -8,7 +8,7 @@ pass, each op's rule (in the graph's own names) handing a gradient to each input
 reached along two paths showing both contributions and their sum. A click on a tensor shows
 its full value and gradient arrays.
 
-The gradients come from a replay of the backward pass (``viz.backward_walk``: each op's own
+The gradients come from a replay of the backward pass (``replay.backward_walk``: each op's own
 backward, in the engine's order); no ``.grad`` is touched. So call ``to_html`` before
 ``loss.backward()``, or after ``loss.backward(retain_graph=True)``; after a plain backward the
 graph's saved arrays are gone and to_html says so. The layout is computed here, in Python:
@@ -21,21 +21,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .viz import FULL, GraphFreed, backward_walk, edge_symbol, forward_order, given_names, glance, glance_lines, \
-    node_labels, rule_with_names, shape_text, tensor_kind
+from ..autograd import trace
+from .graph import check_root, edge_symbol, tensor_kind
+from .replay import GraphFreed, backward_walk
 
 ASSETS = Path(__file__).with_name("explorer_assets")
 MAX_ELEMENTS = 20000   # arrays larger than this are embedded as their first MAX_ELEMENTS entries
 CHAR_WIDTH, LINE_HEIGHT, PAD = 7.3, 15, 8   # the page draws boxes in a 12 px monospace font
 
 
-def to_html(root, path=None, *, params=None, title=None, full=FULL, seed=None):
+def to_html(root, path=None, *, params=None, title=None, full=trace.FULL, seed=None):
     """One self-contained HTML page exploring the forward and backward pass of ``root``'s graph.
 
     ``params`` names tensors as in ``draw_graph``; ``full`` is the largest side shown in full in
     the boxes (a click shows any array in full); ``seed`` is dL/droot (ones by default). Returns
     the HTML text and writes it to ``path`` when given.
     """
+    check_root(root, "to_html")
     data = explorer_data(root, params=params, title=title, full=full, seed=seed)
     page = _page(data)
     if path is not None:
@@ -65,15 +67,16 @@ class Explorer:
 
 def explore(root, *, height=640, **options):
     """The explorer of ``root`` as an object that Jupyter shows inline (options as for ``to_html``)."""
+    check_root(root, "explore")
     return Explorer(to_html(root, **options), height)
 
 
 # ---------------------------------------------------------------- the data the page shows
 
-def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
+def explorer_data(root, *, params=None, title=None, full=trace.FULL, seed=None):
     """Everything the page shows, as a JSON-ready dict: tensors, ops, layout and the steps of both passes."""
-    order = forward_order(root)
-    labels, names = node_labels(order, params), given_names(order, params)
+    order = trace.forward_order(root)
+    labels, names = trace.node_labels(order, params), trace.given_names(order, params)
     index = {id(t): i for i, t in enumerate(order)}
     try:
         walk = backward_walk(root, seed)
@@ -88,11 +91,11 @@ def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
     arrivals = {}
     if walk.steps:
         steps.append({"phase": "seed", "title": f"Backward: start from dL/d{labels[id(root)]} = "
-                                                f"{glance(walk.grads[id(root)])}", "node": index[id(root)]})
+                                                f"{trace.glance(walk.grads[id(root)])}", "node": index[id(root)]})
         arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
         _backward_steps(walk, index, labels, names, steps, arrivals, full)
     tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
-    ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": rule_with_names(t, names),
+    ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": trace.rule_with_names(t, names),
             "inputs": [index[id(p)] for p in t.op.parents],
             "symbols": [edge_symbol(t.op, k, p, names) or "" for k, p in enumerate(t.op.parents)]}
            for t in order if t.op is not None]
@@ -126,7 +129,7 @@ def _backward_steps(walk, index, labels, names, steps, arrivals, full):
         inputs = []
         for parent, parent_grad in zip(node.op.parents, input_grads):
             needed = parent_grad is not None and parent.requires_grad
-            entry = {"tensor": index[id(parent)], "grad": glance(parent_grad) if needed else None}
+            entry = {"tensor": index[id(parent)], "grad": trace.glance(parent_grad) if needed else None}
             inputs.append(entry)
             if needed:
                 key = id(parent)
@@ -136,20 +139,20 @@ def _backward_steps(walk, index, labels, names, steps, arrivals, full):
                                                                      full))
         ins = ", ".join(labels[id(p)] for p in node.op.parents)
         steps.append({"phase": "backward", "node": index[id(node)], "number": k, "count": len(walk.steps),
-                      "title": f"{labels[id(node)]} = {node.op.name}({ins})", "rule": rule_with_names(node, names),
-                      "G": glance(g), "inputs": inputs})
+                      "title": f"{labels[id(node)]} = {node.op.name}({ins})", "rule": trace.rule_with_names(node, names),
+                      "G": trace.glance(g), "inputs": inputs})
 
 
 def _arrival(step, source, part, total, full):
     return {"step": step, "from": source, "part": _array(part), "total": _array(total),
-            "lines": glance_lines(total, full), "part_text": glance(part, full)}
+            "lines": trace.glance_lines(total, full), "part_text": trace.glance(part, full)}
 
 
 def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full):
     return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names,
             "kind": tensor_kind(tensor, tensor is root),
             "shape": list(tensor.shape), "dtype": str(tensor.dtype), "value": _array(tensor.data),
-            "value_lines": glance_lines(tensor.data, full), "made_at": made_at.get(i, 0), "grads": arrivals}
+            "value_lines": trace.glance_lines(tensor.data, full), "made_at": made_at.get(i, 0), "grads": arrivals}
 
 
 def _array(a):
@@ -171,7 +174,7 @@ def _box_size(lines, height_lines=None):
 
 def _tensor_box_lines(entry):
     """The most text a tensor's box ever holds (as explorer.js writes it): name, shape, value rows, gradient rows."""
-    lines = [entry["label"], f"{shape_text(entry['shape'])} {entry['dtype']}"]
+    lines = [entry["label"], f"{trace.shape_text(entry['shape'])} {entry['dtype']}"]
     lines += ["value ·  (not computed yet)"] if entry["made_at"] else []
     lines += ["value " + row for row in entry["value_lines"]]
     for k, arrival in enumerate(entry["grads"], 1):

@@ -1,0 +1,81 @@
+"""The backward pass step by step: replayed without touching ``.grad`` (backward_walk), or run and recorded.
+
+``backward_walk(loss)`` gives every gradient the backward pass hands on, op by op in the
+engine's order, computed by each op's own backward; the explorer and the pictures of paths
+use it. ``trace_backward(loss)`` runs the real backward and returns its recorded steps.
+Both need the ops' saved arrays: after a plain ``loss.backward()`` they raise GraphFreed.
+"""
+
+import numpy as np
+
+from ..autograd import trace
+from ..autograd.versions import check_saved_arrays_unchanged
+from .graph import check_root
+
+
+class GraphFreed(RuntimeError):
+    """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
+
+
+class BackwardWalk:
+    """The backward pass of a graph replayed op by op, in the engine's order; no ``.grad`` is touched.
+
+    ``steps``: (node, G, input_grads) per op node, root first. ``contributions``: {id(t): [(node,
+    array), ...]}, every gradient handed to t, in the order it arrives (a tensor reached along two
+    paths has two). ``grads``: {id(t): dL/dt}, the sum of its contributions (the seed for the root),
+    cast to a leaf's dtype as the engine's ``.grad`` is.
+    """
+
+    def __init__(self):
+        self.steps, self.contributions, self.grads = [], {}, {}
+
+
+def backward_walk(root, seed=None):
+    """Replay the backward pass of ``root`` (seeded with ones unless ``seed`` is given) as a BackwardWalk.
+
+    Calls each op's own backward, so the numbers are the engine's; raises GraphFreed when a
+    backward without ``retain_graph=True`` has already freed what the ops saved.
+    """
+    check_root(root, "backward_walk")
+    walk = BackwardWalk()
+    if not root.requires_grad:
+        return walk
+    walk.grads[id(root)] = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
+    order = _backward_order(root)
+    for node in order:
+        g = walk.grads.get(id(node))
+        if g is None or node.op is None:
+            continue
+        if node.op.released:
+            raise GraphFreed(f"the {node.op.name} node's saved arrays were freed by an earlier backward(); "
+                             "call this before loss.backward(), or use loss.backward(retain_graph=True)")
+        check_saved_arrays_unchanged(node)  # as the engine's backward: no gradient from arrays changed in place
+        input_grads = tuple(node.op.backward(g))
+        walk.steps.append((node, g, input_grads))
+        for parent, parent_grad in zip(node.op.parents, input_grads):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            walk.contributions.setdefault(key, []).append((node, parent_grad))
+            walk.grads[key] = parent_grad if key not in walk.grads else walk.grads[key] + parent_grad
+    for tensor in order:  # every tensor that can receive a gradient
+        if tensor.op is None and id(tensor) in walk.grads:
+            walk.grads[id(tensor)] = walk.grads[id(tensor)].astype(tensor.dtype, copy=False)
+    return walk
+
+
+def _backward_order(root):
+    """The tensors that need a gradient, in the order the engine's backward visits them."""
+    needed = [t for t in trace.forward_order(root) if t.requires_grad]
+    return sorted(needed, key=lambda t: t._seq, reverse=True)  # tensor.py numbers ops as they are made: newest first
+
+
+def trace_backward(loss, echo=True, params=None, retain_graph=False):
+    """Run ``loss.backward()`` and return its steps (see BackwardTrace): dicts holding the gradient arrays.
+
+    ``print(steps)`` (or ``echo=True``, the default) shows the text view.
+    """
+    check_root(loss, "trace_backward")
+    recorder = trace.BackwardTrace(echo=echo, params=params)
+    loss.backward(trace=recorder, retain_graph=retain_graph)
+    return recorder.rows
