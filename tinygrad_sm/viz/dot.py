@@ -21,8 +21,8 @@ import graphviz
 import numpy as np
 
 from ..autograd import trace
-from .graph import check_root, edge_symbol, tensor_kind
-from .replay import GraphFreed, backward_walk
+from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
+from .replay import GraphFreed, backward_walk, refuse_a_freed_graph
 
 INSTALL_HINT = ("Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu; `make graphviz` does this "
                 "as root), `brew install graphviz` (macOS), `conda install -c conda-forge graphviz`, or see "
@@ -37,6 +37,7 @@ COLORS = {
     "op": "#e3f1d4",        # an op node
     "grad": "#c0392b",      # gradient text and highlighted edges
     "current": "#ffb4a8",   # the op whose backward runs in this frame
+    "freed": "#888888",     # the text of a value that backward() freed
 }
 
 
@@ -152,6 +153,8 @@ def _build_graph(root, *, params, show_values, show_grads, rankdir, max_nodes, t
                 cut_ops.append(index[id(tensor)])
     if cut_ops:
         lines.extend(_cut_note_lines(order, drawn, cut_ops, max_nodes))
+    if any_value_freed(order):
+        lines.extend(_freed_note_lines(root, index))
     if layout is not None:
         lines = [_fix_size(line, layout.sizes) for line in lines]
     graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.3"}
@@ -244,8 +247,9 @@ def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, 
     named = bool(tensor.name) or not label.partition("#")[2].isdigit()
     head = [f"<B>{_escape(label)}</B>" if named else f"<I>{_escape(label)}</I>",
             f"{trace.shape_text(tensor.shape)} {tensor.dtype}"]
-    rows = _prefixed("value", trace.glance_lines(tensor.data, full)) if show_values else []
-    body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10">{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
+    rows = _prefixed("value", _value_lines(tensor, full)) if show_values else []
+    value_color = f' COLOR="{COLORS["freed"]}"' if value_freed(tensor) else ""
+    body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10"{value_color}>{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
                    for row in rows)
     body += "".join(f'<FONT FACE="monospace" POINT-SIZE="10" COLOR="{COLORS["grad"]}">{_escape(row)}</FONT>'
                     f'<BR ALIGN="LEFT"/>' for row in grad_rows)
@@ -257,6 +261,10 @@ def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, 
         extra += f' color="{COLORS["grad"]}" penwidth="2.5"'
     return (f'\tt{index[id(tensor)]} [label=<{label_html}> shape="box" style={style} '
             f'fillcolor="{COLORS[kind]}"{extra}]')
+
+
+def _value_lines(tensor, full):
+    return ["freed by backward()"] if value_freed(tensor) else trace.glance_lines(tensor.data, full)
 
 
 def _op_lines(tensor, index, drawn, frame, rule, names):
@@ -288,6 +296,14 @@ def _cut_note_lines(order, drawn, cut_ops, max_nodes):
     lines = [f'\tcut [label="{_escape(note)}" shape="note" style="dashed" fontcolor="#777777"]']
     lines.extend(f'\tcut -> op{i} [style="dashed" color="#999999"]' for i in cut_ops)
     return lines
+
+
+def _freed_note_lines(root, index):
+    """A note beside the root: backward() freed the intermediate values, and how to keep them."""
+    text = FREED_NOTE.replace(". ", ".\\n")  # \\n: a centred line break in a DOT label
+    return [f'\tfreed [label="{_escape(text)}" shape="note" style="filled" fillcolor="#fff6d5" fontcolor="#7a5b00"]',
+            f'\tfreed -> t{index[id(root)]} [style="dotted" arrowhead="none" color="#c9a227"]',
+            f'\t{{rank=same; freed; t{index[id(root)]}}}']
 
 
 # ---------------------------------------------------------------- one picture per backward step
@@ -335,6 +351,7 @@ def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=
     (``step_00.gv``, ...) and raises GraphvizNotFound.
     """
     check_root(loss, "draw_backward_steps")
+    refuse_a_freed_graph(loss, "draw_backward_steps")
     recorder = trace.BackwardTrace(params=params, keep_arrays=True)
     loss.backward(trace=recorder, retain_graph=retain_graph)
     expected = {}

@@ -17,6 +17,19 @@ class GraphFreed(RuntimeError):
     """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
 
 
+def graph_released(root):
+    """True when an earlier backward() freed what some op of ``root``'s graph saved (it cannot run again)."""
+    return any(t.op is not None and t.op.released for t in trace.forward_order(root))
+
+
+def refuse_a_freed_graph(root, function):
+    """Raise GraphFreed, saying how to keep the graph, when ``function`` would need to replay a freed one."""
+    if graph_released(root):
+        raise GraphFreed(f"{function}: an earlier backward() freed the arrays this graph's ops saved, so its "
+                         f"backward pass cannot be replayed; call {function} before loss.backward(), or keep "
+                         "them with loss.backward(retain_graph=True)")
+
+
 class BackwardWalk:
     """The backward pass of a graph replayed op by op, in the engine's order; no ``.grad`` is touched.
 
@@ -37,6 +50,7 @@ def backward_walk(root, seed=None):
     backward without ``retain_graph=True`` has already freed what the ops saved.
     """
     check_root(root, "backward_walk")
+    refuse_a_freed_graph(root, "backward_walk")
     walk = BackwardWalk()
     if not root.requires_grad:
         return walk
@@ -46,9 +60,6 @@ def backward_walk(root, seed=None):
         g = walk.grads.get(id(node))
         if g is None or node.op is None:
             continue
-        if node.op.released:
-            raise GraphFreed(f"the {node.op.name} node's saved arrays were freed by an earlier backward(); "
-                             "call this before loss.backward(), or use loss.backward(retain_graph=True)")
         check_saved_arrays_unchanged(node)  # as the engine's backward: no gradient from arrays changed in place
         input_grads = tuple(node.op.backward(g))
         walk.steps.append((node, g, input_grads))
@@ -76,6 +87,7 @@ def trace_backward(loss, echo=True, params=None, retain_graph=False):
     ``print(steps)`` (or ``echo=True``, the default) shows the text view.
     """
     check_root(loss, "trace_backward")
+    refuse_a_freed_graph(loss, "trace_backward")
     recorder = trace.BackwardTrace(echo=echo, params=params)
     loss.backward(trace=recorder, retain_graph=retain_graph)
     return recorder.rows
