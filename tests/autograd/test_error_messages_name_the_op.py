@@ -47,9 +47,9 @@ def test_negative_and_fractional_sizes(maker):
 
 @pytest.mark.parametrize("rng", ["a", 1.5, [1, 2]])
 def test_a_seed_that_is_not_a_seed(rng):
-    with pytest.raises(TypeError, match=r"randn: rng must be a numpy Generator, an int seed or None"):
+    with pytest.raises(TypeError, match=r"randn: rng must be a numpy Generator, an int seed >= 0 or None, got"):
         Tensor.randn(2, rng=rng)
-    with pytest.raises(ValueError, match=r"randn: bad seed -1"):
+    with pytest.raises(ValueError, match=r"randn: rng must be a numpy Generator, an int seed >= 0 or None, got -1"):
         Tensor.randn(2, rng=-1)
     np.testing.assert_array_equal(Tensor.randn(3, rng=5).data, Tensor.randn(3, rng=np.random.default_rng(5)).data)
 
@@ -106,7 +106,7 @@ def test_an_axis_that_is_not_an_int(method, axis):
 @pytest.mark.parametrize("method", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("axis", [(0, 1), None, 1.0, (1,)])
 def test_softmax_needs_exactly_one_int_axis(method, axis):
-    with pytest.raises(TypeError, match=rf"{method}: axis must be one int \(the axis the probabilities sum over\)"):
+    with pytest.raises(TypeError, match=rf"{method}: axis must be one int, got"):
         getattr(Tensor(np.ones((2, 3))), method)(axis=axis)
     with pytest.raises(ValueError, match=rf"{method}: axis 2 is out of range for a tensor with 2 dimensions"):
         getattr(Tensor(np.ones((2, 3))), method)(axis=2)
@@ -230,10 +230,10 @@ def test_labels_of_every_integer_dtype(dtype):
 def test_zero_classes():
     with pytest.raises(ValueError, match=r"softmax_cross_entropy: logits of shape \(2, 0\) have no classes \(K = 0\)"):
         Tensor(np.zeros((2, 0))).softmax_cross_entropy(np.array([0, 0]))
-    with pytest.raises(ValueError, match=r"one_hot: num_classes must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"one_hot: label 0 is out of range for 0 classes"):
         nn.one_hot(np.array([0]), 0)
 
 
 def test_one_hot_reports_the_labels_as_given():
-    with pytest.raises(ValueError, match=r"one_hot: labels must be in 0..2, got values from 0 to 7"):
+    with pytest.raises(ValueError, match=r"one_hot: label 7 is out of range for 3 classes"):
         nn.one_hot(np.array([0, 7]), 3)

@@ -80,6 +80,20 @@ GRADCHECKS = {
     "tile more axes": (lambda x: x.tile(2, 1, 2), [t64((2, 3))]),
     "take_along_axis": (lambda x: x.take_along_axis(np.array([[0, 0, 2], [1, 1, 1]]), axis=-1), [t64((2, 3))]),
     "gather broadcast": (lambda x: x.gather(0, np.array([[1], [0], [1]])), [t64((2, 3))]),
+    # the card's neighbours, which moved here from ops.py
+    "sigmoid": (lambda x: x.sigmoid(), [t64()]),
+    "tanh": (lambda x: x.tanh(), [t64()]),
+    "softplus": (lambda x: x.softplus(), [t64()]),
+    "mean axis 0": (lambda x: x.mean(axis=0), [t64((3, 4))]),
+    "max axis 1 keepdims": (lambda x: x.max(axis=1, keepdims=True), [distinct((3, 4))]),
+    "reshape": (lambda x: x.reshape(3, -1), [t64((2, 3))]),
+    "transpose": (lambda x: x.transpose(1, 0), [t64((2, 3))]),
+    "getitem twice": (lambda x: x[np.array([0, 1, 0])], [t64((2, 3))]),
+    "softmax": (lambda x: x.softmax(axis=0), [t64((3, 4))]),
+    "log_softmax": (lambda x: x.log_softmax(), [t64((3, 4))]),
+    "logsumexp keepdims": (lambda x: x.logsumexp(axis=1, keepdims=True), [t64((3, 4))]),
+    "clone": (lambda x: x.clone() * x, [t64()]),
+    "astype": (lambda x: x.astype(np.float64) * x, [t64()]),
 }
 
 
@@ -216,7 +230,7 @@ def test_zero_d_inputs():
     assert s.argmax().data == 0
     for name, call in [("pad", lambda: s.pad(1)), ("split", lambda: s.split(1)), ("chunk", lambda: s.chunk(2)),
                        ("take_along_axis", lambda: s.take_along_axis(np.array(0), 0))]:
-        with pytest.raises(ValueError, match=f"{name}: a 0-d tensor has no axis"):
+        with pytest.raises(ValueError, match=f"{name}: needs at least one axis, got a 0-d tensor"):
             call()
 
 
@@ -241,7 +255,7 @@ def test_empty_inputs():
     (lambda x: x.maximum(np.ones(4)), ValueError, r"maximum: shapes \(2, 3\) and \(4,\) cannot be broadcast"),
     (lambda x: x.var(correction=-1), ValueError, "var: correction must be an int >= 0"),
     (lambda x: x.var(axis=2), ValueError, "var: axis 2 is out of range"),
-    (lambda x: x.cumsum(axis=1.5), TypeError, "cumsum: axis must be an int"),
+    (lambda x: x.cumsum(axis=1.5), TypeError, "cumsum: axis must be one int, got 1.5"),
     (lambda x: x.squeeze(0), ValueError, r"squeeze: axis 0 of shape \(2, 3\) has size 2, not 1"),
     (lambda x: x.unsqueeze(3), ValueError, "unsqueeze: axis 3 is out of range"),
     (lambda x: x.flatten(1, 0), ValueError, "flatten: start axis 1 comes after end axis 0"),
@@ -261,7 +275,7 @@ def test_empty_inputs():
     (lambda x: tg.cat([x, np.ones(3)]), ValueError, "concatenate: tensors need the same number"),
     (lambda x: tg.cat([]), ValueError, "concatenate: needs at least one tensor"),
     (lambda x: tg.stack([x, x.T]), ValueError, "stack: tensors need the same shape"),
-    (lambda x: tg.stack([x], axis=3), ValueError, "stack: axis 3 is out of range for 3 axes"),
+    (lambda x: tg.stack([x], axis=3), ValueError, "stack: axis 3 is out of range for a tensor with 3 dimensions"),
     (lambda x: tg.where(x.data, x, x), TypeError, "where: condition must be boolean"),
     (lambda x: tg.where(np.ones(4, bool), x, 0.0), ValueError, r"where: shapes \(4,\) \(condition\)"),
 ])
@@ -300,8 +314,14 @@ def test_creation_functions():
         tg.eye(-1)
     with pytest.raises(ValueError, match="arange: step must not be 0"):
         tg.arange(0, 1, 0)
-    with pytest.raises(ValueError, match="full: each size must be an int >= 0"):
+    with pytest.raises(ValueError, match=r"full: shape \(2, -1\) has a negative size"):
         tg.full((2, -1), 0.0)
+    for bad_seed in (-1, np.int64(-1)):  # one rng check: the same exception and message as Tensor.randn's
+        for make, name in ((lambda: tg.rand(2, rng=bad_seed), "rand"), (lambda: Tensor.randn(2, rng=bad_seed), "randn"),
+                           (lambda: tg.randint(0, 2, rng=bad_seed), "randint")):
+            with pytest.raises(ValueError, match=rf"{name}: rng must be a numpy Generator, an int seed >= 0 or None, "
+                                                 r"got (np.int64\()?-1"):
+                make()
 
 
 def test_one_hot_function():

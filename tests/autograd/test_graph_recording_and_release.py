@@ -91,14 +91,28 @@ def test_only_leaves_keep_gradients_unless_retain_grad():
     np.testing.assert_allclose(x.grad, 2 + 2 * 3 * 3 * np.array([1.0, 2.0]))
 
 
-def test_backward_frees_saved_arrays_and_the_links_to_the_inputs():
+def test_backward_frees_saved_arrays_and_values_but_keeps_the_structure():
     W = Tensor(np.ones((3, 2)), requires_grad=True)
-    z = Tensor(np.ones((4, 3))) @ W
+    X = Tensor(np.ones((4, 3)))
+    z = X @ W
     loss = z.sum()
     loss.backward()
-    assert loss.op.name == "sum" and loss.op.parents == ()  # a kept loss no longer reaches z
-    assert z.op.name == "matmul" and z.op.parents == ()
+    (stand_in,) = loss.op.parents  # a kept loss no longer reaches z, whose array it would keep alive
+    assert stand_in is not z and stand_in.freed and stand_in.data is None and not z.freed
+    assert stand_in.op is z.op and stand_in.shape == (4, 2) and stand_in.dtype == np.float64
+    assert z.op.name == "matmul" and z.op.parents == (X, W)  # a parameter, and a constant small enough to print
     assert not hasattr(z.op, "a") and not hasattr(z.op, "b")  # the saved operands are released
+    np.testing.assert_array_equal(z.data, np.full((4, 2), 3.0))  # the user's own z keeps its value
+
+
+def test_backward_forgets_a_large_constant_input_but_not_a_parameter():
+    W = Tensor(np.ones((100, 2)), requires_grad=True)
+    X = Tensor(np.ones((4, 100)))  # 400 elements: a batch, not a number to print
+    z = X @ W
+    z.sum().backward()
+    batch, weight = z.op.parents
+    assert batch.freed and batch.data is None and batch.shape == (4, 100) and batch.is_leaf
+    assert weight is W
 
 
 @pytest.mark.parametrize("keep", ["retain_graph", "retain_grads"])

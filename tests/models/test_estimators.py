@@ -87,7 +87,7 @@ def test_each_softmax_regression_step_is_W_minus_eta_X_times_Yhat_minus_Y_over_m
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, size=40)
     model = SoftmaxRegression(lr=0.5, epochs=2, batch_size=40, standardize=False, random_state=0).fit(X, y)
-    W, b, Y = np.zeros((5, 3)), np.zeros(3), nn.one_hot(y, 3)
+    W, b, Y = np.zeros((5, 3)), np.zeros(3), nn.one_hot(y, 3).data
     for _ in range(2):
         delta = softmax(X @ W + b) - Y
         W, b = W - 0.5 * X.T @ delta / 40, b - 0.5 * delta.mean(axis=0)

@@ -1,4 +1,4 @@
-"""nn layers of issue 10 (layers.py), Module buffers, nn.init, clip_grad_norm_ and the new losses."""
+"""nn layers of issue 10 (nn/layers.py), Module buffers, nn.init, clip_grad_norm_ and the new losses."""
 
 import numpy as np
 import pytest
@@ -170,6 +170,34 @@ def test_init_functions_have_the_promised_spread_and_are_seeded():
         nn.init.xavier_uniform_(Tensor(np.zeros(3)))
     with pytest.raises(ValueError, match="calculate_gain: unknown nonlinearity 'swish'"):
         nn.init.calculate_gain("swish")
+
+
+RNG_RULE = r"rng must be a numpy Generator, an int seed >= 0 or None, got "
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                                  "kaiming_normal_"])
+@pytest.mark.parametrize("rng, error", [(-1, ValueError), ("seed", TypeError), (1.5, TypeError)])
+def test_init_functions_check_rng_with_the_engines_one_rng_check(name, rng, error):
+    """A bad seed gives checks.make_rng's exception and message, named after the init function."""
+    with pytest.raises(error, match=f"{name}: {RNG_RULE}{rng!r}"):
+        getattr(nn.init, name)(Tensor(np.zeros((3, 2))), rng=rng)
+
+
+@pytest.mark.parametrize("make", [lambda rng: nn.Linear(2, 3, rng=rng), lambda rng: nn.Embedding(4, 2, rng=rng),
+                                  lambda rng: nn.Dropout(0.5, rng=rng)])
+def test_layers_check_rng_with_the_engines_one_rng_check(make):
+    with pytest.raises(ValueError, match=RNG_RULE + "-1"):
+        make(-1)
+    with pytest.raises(TypeError, match=RNG_RULE + "'seed'"):
+        make("seed")
+
+
+def test_init_functions_accept_a_generator_and_reproduce_a_seed():
+    a, b = Tensor(np.zeros((3, 2))), Tensor(np.zeros((3, 2)))
+    nn.init.xavier_uniform_(a, rng=np.random.default_rng(7))
+    nn.init.xavier_uniform_(b, rng=7)
+    np.testing.assert_array_equal(a.data, b.data)
 
 
 def test_init_gains_match_pytorch():

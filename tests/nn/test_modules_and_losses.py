@@ -185,14 +185,25 @@ def test_activation_modules_apply_their_function():
 
 def test_one_hot_matches_the_notes_example():
     """Labels 0, 1, 0 give the rows [1 0], [0 1], [1 0] (001)."""
-    np.testing.assert_array_equal(nn.one_hot([0, 1, 0], 2), [[1, 0], [0, 1], [1, 0]])
+    np.testing.assert_array_equal(nn.one_hot([0, 1, 0], 2).data, [[1, 0], [0, 1], [1, 0]])
     assert nn.one_hot(np.array([2]), 3).dtype == np.float32
 
 
-@pytest.mark.parametrize("labels, match", [([0, 3], r"in 0..2"), ([-1], r"in 0..2"), ([[0]], "1-D array of ints"),
-                                           ([0.5], "1-D array of ints")])
-def test_one_hot_rejects_bad_labels(labels, match):
-    with pytest.raises(ValueError, match=match):
+def test_nn_one_hot_is_the_engines_one_hot():
+    assert nn.one_hot is tinygrad_sm.one_hot
+
+
+def test_one_hot_of_2d_labels_adds_a_class_axis():
+    """Labels of any shape are encoded along a new last axis (the unified one_hot; 1-D only before)."""
+    np.testing.assert_array_equal(nn.one_hot([[0]], 3).data, [[[1, 0, 0]]])
+
+
+@pytest.mark.parametrize("labels, error, match", [
+    ([0, 3], ValueError, r"one_hot: label 3 is out of range for 3 classes"),
+    ([-1], ValueError, r"one_hot: label -1 is out of range for 3 classes"),
+    ([0.5], TypeError, r"one_hot: labels must be ints, got dtype float64")])
+def test_one_hot_rejects_bad_labels(labels, error, match):
+    with pytest.raises(error, match=match):
         nn.one_hot(labels, 3)
 
 
@@ -205,7 +216,7 @@ def test_cross_entropy_value_and_gradient_are_the_notes_formulas():
     np.testing.assert_allclose(probs[0], [0.592, 0.359, 0.049], atol=1e-3)  # the notes' illustration
     assert loss.item() == pytest.approx(-np.log(probs[[0, 1], y]).mean())
     loss.backward()
-    np.testing.assert_allclose(z.grad, (probs - nn.one_hot(y, 3)) / 2)
+    np.testing.assert_allclose(z.grad, (probs - nn.one_hot(y, 3).data) / 2)
 
 
 def test_mse_is_the_mean_squared_error_with_gradient_minus_2_y_minus_z():

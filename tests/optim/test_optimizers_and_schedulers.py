@@ -147,7 +147,7 @@ def test_linear_and_sgd_reproduce_a_hand_written_numpy_step():
         Z = X @ W + b
         Y_hat = np.exp(Z - Z.max(axis=1, keepdims=True))
         Y_hat /= Y_hat.sum(axis=1, keepdims=True)
-        delta = (Y_hat - nn.one_hot(y, 3)) / len(X)
+        delta = (Y_hat - nn.one_hot(y, 3).data) / len(X)
         W, b = W - 0.3 * X.T @ delta, b - 0.3 * delta.sum(axis=0)
         np.testing.assert_allclose(layer.weight.data, W, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(layer.bias.data, b, rtol=1e-12, atol=1e-14)
@@ -170,7 +170,7 @@ def test_two_layer_net_and_sgd_momentum_reproduce_the_notes_backward_in_numpy():
         z = g @ W2 + b2
         probs = np.exp(z - z.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
-        delta = (probs - nn.one_hot(y, 3)) / len(X)
+        delta = (probs - nn.one_hot(y, 3).data) / len(X)
         back = (delta @ W2.T) * (h > 0)
         grads = [X.T @ back, back.sum(axis=0), g.T @ delta, delta.sum(axis=0)]
         velocity = [0.9 * v + gr for v, gr in zip(velocity, grads)]

@@ -1,4 +1,7 @@
-"""The README's Python examples run as written, in order, and give the numbers the README quotes."""
+"""The Python examples of the README and of docs/*.md run as written, in order, and give the numbers they quote.
+
+Each page runs top to bottom in its own namespace, as a reader would run it.
+"""
 
 import ast
 import contextlib
@@ -13,55 +16,83 @@ import pytest
 
 from tinygrad_sm.viz import GraphvizNotFound
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+MODELS_PAGE = ROOT / "docs" / "models.md"
+OPS_PAGE = ROOT / "docs" / "ops.md"
+PAGES_WITH_EXAMPLES = {README: 6, MODELS_PAGE: 4, OPS_PAGE: 1}  # page -> its number of ```python blocks
+# The README's blocks, in order.
+VIZ, ENGINE, NN, FUNCTIONAL, CUSTOM_OP, MODEL = range(6)
 
 
-def python_blocks():
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+def python_blocks(page):
+    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
 
 
-def run_block(source, namespace):
+def run_block(source, namespace, page):
     """exec the block; return the value of its last line when that line is an expression (as a REPL would)."""
     tree = ast.parse(source)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, "<README>", "exec"), namespace)
+    exec(compile(tree, f"<{page.name}>", "exec"), namespace)
     if last is not None:
-        return eval(compile(ast.Expression(last.value), "<README>", "eval"), namespace)
+        return eval(compile(ast.Expression(last.value), f"<{page.name}>", "eval"), namespace)
     return None
 
 
-@pytest.fixture(scope="module")
-def readme_run(tmp_path_factory):
-    """Every block in one namespace, from a scratch folder (they write checkpoints and pictures).
+def run_page(page, folder):
+    """Every block of one page in one namespace, from a scratch folder (they write checkpoints and pictures).
 
-    Returns the names defined after each block, each block's last value, what they printed, and the folder.
+    Returns, per block, the names defined after it, its last value and what it printed.
     """
-    folder = tmp_path_factory.mktemp("readme")
-    namespace, snapshots, results, printed = {}, [], [], io.StringIO()
+    namespace, snapshots, results, printed = {}, [], [], []
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        with contextlib.redirect_stdout(printed):
-            np.random.seed(0)  # the engine example draws with np.random
-            for block in python_blocks():
+        np.random.seed(0)  # the engine example draws with np.random
+        for block in python_blocks(page):
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
                 try:
-                    results.append(run_block(block, namespace))
+                    results.append(run_block(block, namespace, page))
                 except GraphvizNotFound:  # only the picture is missing; the viz test below skips
                     if shutil.which("dot"):
                         raise
                     results.append(None)
-                snapshots.append(dict(namespace))
+            snapshots.append(dict(namespace))
+            printed.append(output.getvalue())
     finally:
         os.chdir(cwd)
-    return snapshots, results, printed.getvalue(), folder
+    return snapshots, results, printed
 
 
-def test_readme_has_the_examples_this_file_checks():
-    assert len(python_blocks()) == 10  # 8, then issue 10's custom op and functional API
+@pytest.fixture(scope="module")
+def readme_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("readme")
+    return (*run_page(README, folder), folder)
+
+
+@pytest.fixture(scope="module")
+def models_page_run(tmp_path_factory):
+    return run_page(MODELS_PAGE, tmp_path_factory.mktemp("models_page"))
+
+
+@pytest.fixture(scope="module")
+def ops_page_run(tmp_path_factory):
+    return run_page(OPS_PAGE, tmp_path_factory.mktemp("ops_page"))
+
+
+def test_the_pages_have_the_examples_this_file_checks():
+    for page, count in PAGES_WITH_EXAMPLES.items():
+        assert len(python_blocks(page)) == count, page.name
+
+
+def test_every_page_with_python_examples_is_run_here():
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    assert {page for page in pages if python_blocks(page)} == set(PAGES_WITH_EXAMPLES)
 
 
 def test_engine_example_gives_the_notes_batch_gradient(readme_run):
-    ns = readme_run[0][0]
+    ns = readme_run[0][ENGINE]
     X, y, W, b = ns["X"], ns["y"], ns["W"], ns["b"]
     W_before = W.data + 0.1 * W.grad  # the example ends with one step W -= 0.1 W.grad
     z = X @ W_before + b.data
@@ -72,26 +103,45 @@ def test_engine_example_gives_the_notes_batch_gradient(readme_run):
 
 def test_nn_example_prints_its_accuracy_and_saves_a_checkpoint(readme_run):
     _, _, printed, folder = readme_run
-    assert "0.9777" in printed.splitlines()[0]
+    assert "0.9777" in printed[NN].splitlines()[0]
     assert (folder / "digits.npz").exists()
 
 
-def test_model_examples_reach_the_quoted_scores(readme_run):
-    snapshots, results, *_ = readme_run
-    ns = snapshots[-1]
+def test_functional_example_gives_the_quoted_gradient(readme_run):
+    np.testing.assert_array_equal(readme_run[1][FUNCTIONAL], [2.0, 4.0])
+
+
+def test_custom_op_example_passes_gradcheck(readme_run):
+    assert readme_run[1][CUSTOM_OP] is True
+
+
+def test_model_example_reaches_the_quoted_scores(readme_run):
+    ns = readme_run[0][MODEL]
     X_test, y_test = ns["X_test"], ns["y_test"]
     assert ns["clf"].score(X_test, y_test) == pytest.approx(0.971, abs=0.001)
     assert ns["clf"].lr_ == pytest.approx(0.52, abs=0.005)
     assert ns["clf"].coef_.shape == (10, 64)
-    assert results[4] == pytest.approx(0.962, abs=0.001)  # MulticlassPerceptron's one-line example
+
+
+def test_models_page_examples_reach_the_quoted_scores(models_page_run):
+    snapshots, results, _ = models_page_run
+    ns = snapshots[-1]
+    X_test, y_test = ns["X_test"], ns["y_test"]
+    assert results[1] == pytest.approx(0.962, abs=0.001)  # MulticlassPerceptron's one-line example
     assert ns["net"].score(X_test, y_test) == pytest.approx(0.969, abs=0.001)
-    assert results[6] > 0.95  # TwoLayerRegressor's R² on sin(x)
+    assert results[3] > 0.95  # TwoLayerRegressor's R² on sin(x)
+
+
+def test_ops_page_custom_op_example_gives_the_quoted_gradient(ops_page_run):
+    _, results, printed = ops_page_run
+    assert printed[0] == "[4. 4. 4.]\n"
+    assert results[0] is True
 
 
 def test_viz_example_traces_and_draws(readme_run):
     snapshots, _, printed, folder = readme_run
-    ns = snapshots[-1]
-    assert "rule: dz = (softmax(z) - onehot(y)) / n" in printed
+    ns = snapshots[VIZ]
+    assert "rule: dz = (softmax(z) - onehot(y)) / n" in printed[VIZ]
     np.testing.assert_allclose(ns["W"].grad[0], [0.4078, -0.3592, -0.04861], atol=1e-4)
     if shutil.which("dot") is None:
         pytest.skip("needs Graphviz's dot program to render: apt-get install graphviz (or make graphviz)")

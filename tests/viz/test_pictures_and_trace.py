@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinygrad_sm
-from tinygrad_sm import Tensor, nn, ops
+from tinygrad_sm import Tensor, more_ops, nn, ops
 from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backward_steps, draw_graph,
                              forward_order, glance, glance_lines, retain_grads, rule_with_names, to_dot,
                              trace_backward)
@@ -537,7 +537,7 @@ def test_rule_names_follow_the_picture():
     assert rule_with_names(g, {id(h): "h"}) == "dh = G ⊙ 1[h > 0]"
     assert rule_with_names(g, {}) == "dz = G ⊙ 1[z > 0]"  # an unnamed input keeps the rule's own symbol
     probs = h.softmax()
-    assert rule_with_names(probs, {id(h): "z", id(probs): "ŷ"}) == ops.Softmax.rule
+    assert rule_with_names(probs, {id(h): "z", id(probs): "ŷ"}) == more_ops.Softmax.rule
     assert rule_with_names(probs, {id(h): "logits", id(probs): "p"}).startswith("dlogits = p ⊙ (G - Σ_j G_j p_j)")
     W = t64(np.ones((2, 2)), name="W1")
     assert rule_with_names(h @ W, {id(h): "h", id(W): "W1"}) == "dh = G W1ᵀ, dW1 = hᵀ G"

@@ -4,16 +4,20 @@ Read ``ops.py``, then ``tensor.py``, then ``backward.py``; everything else here 
 This package imports numpy and itself, nothing above it.
 """
 
-from . import more_ops, ops
+from . import checks, more_ops, ops
+from .checks import DEFAULT_DTYPE
+from .backward import GraphFreed, run_backward
+from .freeing import FreedTensor
 from .functional import grad, jacobian, value_and_grad
 from .functions import (arange, cat, concatenate, eye, full, full_like, one_hot, ones_like, rand, randint,
                         stack, uniform, where, zeros_like)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 from .ops import Op, unbroadcast
-from .tensor import DEFAULT_DTYPE, Tensor
+from .tensor import Tensor
 
-__all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops",
+__all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops", "checks",
+           "run_backward", "GraphFreed", "FreedTensor",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck",
            "grad", "value_and_grad", "jacobian",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",

@@ -9,44 +9,23 @@ import numbers
 import numpy as np
 
 from . import more_ops
-from .tensor import DEFAULT_DTYPE, Tensor
-from .tensor_more import _whole_number
-
-
-def _tensors(items, op):
-    items = list(items)
-    if not items:
-        raise ValueError(f"{op}: needs at least one tensor")
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in items]
-    floats = [t.dtype for t in tensors if t.dtype.kind == "f"]
-    if floats:  # constants (ints, lists) take the float dtype of the tensors beside them
-        dtype = np.result_type(*floats)
-        tensors = [t if t.dtype.kind == "f" else Tensor(t.data.astype(dtype)) for t in tensors]
-    return tuple(tensors)
+from .checks import DEFAULT_DTYPE, make_rng, one_axis, parse_shape, whole_number
+from .tensor import Tensor
 
 
 def where(condition, a, b):
     """``a`` where ``condition`` is true, else ``b`` (broadcast together); dA = G ⊙ 1[c], dB = G ⊙ 1[¬c]."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
-    if condition.dtype != bool:
-        raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
-    a, b = _tensors((a, b), "where")
-    try:
-        np.broadcast_shapes(condition.shape, a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"where: shapes {condition.shape} (condition), {a.shape} and {b.shape} cannot be "
-                         "broadcast together") from None
-    return Tensor._apply(more_ops.Where(), (a, b), condition.copy())
+    return Tensor._where(condition, a, b)
 
 
 def concatenate(tensors, axis=0):
     """Tensors joined along an existing ``axis``; the other axes must match."""
-    tensors = _tensors(tensors, "concatenate")
+    tensors = Tensor._as_tensors(tensors, "concatenate")
     ndim = tensors[0].ndim
     if ndim == 0 or any(t.ndim != ndim for t in tensors):
         raise ValueError(f"concatenate: tensors need the same number (>= 1) of axes, got shapes "
                          f"{[t.shape for t in tensors]}")
-    axis = _one_axis(axis, ndim, "concatenate")
+    axis = one_axis(axis, ndim, "concatenate")
     rest = {t.shape[:axis] + t.shape[axis + 1:] for t in tensors}
     if len(rest) > 1:
         raise ValueError(f"concatenate: shapes {[t.shape for t in tensors]} differ outside axis {axis}")
@@ -58,16 +37,10 @@ cat = concatenate
 
 def stack(tensors, axis=0):
     """Tensors of one shape stacked along a new ``axis``."""
-    tensors = _tensors(tensors, "stack")
+    tensors = Tensor._as_tensors(tensors, "stack")
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: tensors need the same shape, got {[t.shape for t in tensors]}")
-    return Tensor._apply(more_ops.Stack(), tensors, _one_axis(axis, tensors[0].ndim + 1, "stack"))
-
-
-def _one_axis(axis, ndim, op):
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis!r} is out of range for {ndim} axes")
-    return int(axis) % ndim
+    return Tensor._apply(more_ops.Stack(), tensors, one_axis(axis, tensors[0].ndim + 1, "stack"))
 
 
 def one_hot(labels, num_classes, dtype=DEFAULT_DTYPE):
@@ -75,7 +48,7 @@ def one_hot(labels, num_classes, dtype=DEFAULT_DTYPE):
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if labels.size and labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be ints, got dtype {labels.dtype}")
-    num_classes = _whole_number(num_classes, "one_hot", "num_classes")
+    num_classes = whole_number(num_classes, "one_hot", "num_classes")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
         raise ValueError(f"one_hot: label {bad} is out of range for {num_classes} classes")
@@ -85,18 +58,6 @@ def one_hot(labels, num_classes, dtype=DEFAULT_DTYPE):
 
 
 # ---------------------------------------------------------------- creation
-
-def _shape(shape, op):
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-    return tuple(_whole_number(n, op, "each size") for n in shape)
-
-
-def _rng(rng, op):
-    if rng is None or isinstance(rng, np.random.Generator) or \
-            (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
-        return np.random.default_rng(rng)
-    raise TypeError(f"{op}: rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
-
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
     """start, start + step, ... < stop, as ``np.arange``: int64 for int arguments, float32 (as PyTorch) for floats,
@@ -114,14 +75,14 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
 
 def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False):
     """The n × m identity (m = n by default)."""
-    n = _whole_number(n, "eye", "n")
-    m = n if m is None else _whole_number(m, "eye", "m")
+    n = whole_number(n, "eye", "n")
+    m = n if m is None else whole_number(m, "eye", "m")
     return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
 
 
 def full(shape, value, dtype=DEFAULT_DTYPE, requires_grad=False):
     """A tensor of ``shape`` filled with ``value``."""
-    return Tensor(np.full(_shape((shape,), "full"), value, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.full(parse_shape((shape,), "full"), value, dtype=dtype), requires_grad=requires_grad)
 
 
 def full_like(t, value, dtype=None, requires_grad=False):
@@ -142,7 +103,7 @@ def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False,
     """Samples from U[low, high)."""
     if not (np.isfinite(low) and np.isfinite(high) and low <= high):
         raise ValueError(f"uniform: need finite low <= high, got low={low!r}, high={high!r}")
-    data = _rng(rng, _op).uniform(low, high, _shape(shape, _op))
+    data = make_rng(rng, _op).uniform(low, high, parse_shape(shape, _op))
     return Tensor(data.astype(dtype), requires_grad=requires_grad)
 
 
@@ -155,5 +116,5 @@ def randint(low, high, shape=(), dtype=np.int64, rng=None):
     """Integers from low (inclusive) to high (exclusive)."""
     if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (low, high)) or low >= high:
         raise ValueError(f"randint: need ints low < high, got low={low!r}, high={high!r}")
-    shape = _shape((shape,) if not isinstance(shape, (tuple, list)) else (tuple(shape),), "randint")
-    return Tensor(_rng(rng, "randint").integers(low, high, shape, dtype=dtype))
+    shape = parse_shape((shape,) if not isinstance(shape, (tuple, list)) else (tuple(shape),), "randint")
+    return Tensor(make_rng(rng, "randint").integers(low, high, shape, dtype=dtype))

@@ -12,12 +12,63 @@ Elementwise float functions of integer arrays compute in float32, as PyTorch doe
 
 import numpy as np
 
-from . import ops
-from .ops import Op, expand_reduced, unbroadcast
-from .ops import float_input
+from .ops import Op, float_input, unbroadcast
+
+
+def expand_reduced(grad, shape, axes, keepdims):
+    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts to ``shape``."""
+    return grad if keepdims else np.expand_dims(grad, axes)
 
 
 # ---------------------------------------------------------------- elementwise, one input
+
+class Sigmoid(Op):
+    name, rule = "sigmoid", "dz = G ⊙ σ(z)(1 - σ(z))"
+    symbols = ("z",)
+    __slots__ = ("out",)  # what forward keeps for backward
+
+    def forward(self, z):
+        z = float_input(z)
+        # exp of a non-positive number only, so no overflow for large |z|
+        e = np.exp(-np.abs(z))
+        self.out = np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        """dσ/dz = σ(z)(1 - σ(z))."""
+        return (g * self.out * (1 - self.out),)
+
+
+class Tanh(Op):
+    name, rule = "tanh", "dz = G ⊙ (1 - tanh²(z))"
+    symbols = ("z",)
+    __slots__ = ("out",)  # what forward keeps for backward
+
+    def forward(self, z):
+        self.out = np.tanh(float_input(z))
+        return self.out
+
+    def backward(self, g):
+        """d(tanh z)/dz = 1 - tanh²(z)."""
+        return (g * (1 - self.out * self.out),)
+
+
+class Softplus(Op):
+    name, rule = "softplus", "dz = G ⊙ σ(z)"
+    symbols = ("z",)
+    __slots__ = ("z",)  # what forward keeps for backward
+
+    def forward(self, z):
+        self.z = z = float_input(z)
+        with np.errstate(invalid="ignore"):  # NaN in gives NaN out, without a warning
+            return np.logaddexp(0, z).astype(z.dtype, copy=False)  # log(1 + e^z), stable both ways
+
+    def backward(self, g):
+        """d log(1 + e^z)/dz = e^z / (1 + e^z) = σ(z)."""
+        e = np.exp(-np.abs(self.z))
+        sigma = np.where(self.z >= 0, 1 / (1 + e), e / (1 + e))
+        return ((g * sigma).astype(self.z.dtype, copy=False),)
+
 
 class Abs(Op):
     name, rule = "abs", "dz = G ⊙ sign(z)"
@@ -246,7 +297,44 @@ class Where(Op):
 
 # ---------------------------------------------------------------- reductions
 
-class Min(ops.Max):
+class Mean(Op):
+    name, rule = "mean", "dA = G / n broadcast back over the averaged axes"
+    symbols = ("A",)
+    __slots__ = ("shape", "axes", "keepdims", "count")  # what forward keeps for backward
+
+    def forward(self, a, axes, keepdims):
+        self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        self.count = int(np.prod([a.shape[i] for i in axes]))
+        if self.count == 0:  # the mean of nothing is NaN, as in PyTorch (numpy would also warn)
+            shape = [1 if i in axes else n for i, n in enumerate(a.shape) if keepdims or i not in axes]
+            return np.full(shape, np.nan, dtype=float_input(a[:0]).dtype)
+        return np.asarray(float_input(a).mean(axis=axes, keepdims=keepdims))
+
+    def backward(self, g):
+        """d(Σ a / n)/da = 1/n for every averaged element."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        return (np.broadcast_to(g / max(self.count, 1), self.shape),)  # an empty axis gets an empty gradient
+
+
+class Max(Op):
+    name, rule = "max", "dA = G ⊙ 1[A = max A] / (number of tied maxima)"
+    symbols = ("A",)
+    __slots__ = ("shape", "axes", "keepdims", "is_max")  # what forward keeps for backward
+
+    def forward(self, a, axes, keepdims):
+        self.shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        top = a.max(axis=axes, keepdims=True)
+        self.is_max = a == top
+        return np.asarray(top if keepdims else top.reshape([n for i, n in enumerate(a.shape) if i not in axes]))
+
+    def backward(self, g):
+        """d(max a)/da = 1[a = max], shared equally among ties (as torch.amax)."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        ties = self.is_max.sum(axis=self.axes, keepdims=True)
+        return (g * self.is_max / ties,)
+
+
+class Min(Max):
     name, rule = "min", "dA = G ⊙ 1[A = min] / (number of tied minima)"
     __slots__ = ()  # Max's: the shape, the axes and the mask of the winners
 
@@ -334,7 +422,51 @@ class Cumsum(Op):
         return (np.flip(np.cumsum(flipped, axis=self.axis), self.axis),)
 
 
-# ---------------------------------------------------------------- shape
+# ---------------------------------------------------------------- shape and indexing
+
+class Reshape(Op):
+    name, rule = "reshape", "dA = G reshaped to A's shape"
+    symbols = ("A",)
+    __slots__ = ("shape",)  # what forward keeps for backward
+
+    def forward(self, a, shape):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        """Reshaping moves no value, so the gradient is only reshaped back."""
+        return (g.reshape(self.shape),)
+
+
+class Transpose(Op):
+    name, rule = "transpose", "dA = G with the axes permuted back"
+    symbols = ("A",)
+    __slots__ = ("axes",)  # what forward keeps for backward
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return np.transpose(a, axes)
+
+    def backward(self, g):
+        """The gradient goes through the inverse permutation."""
+        return (np.transpose(g, np.argsort(self.axes)),)
+
+
+class GetItem(Op):
+    name, rule = "getitem", "dA = G scattered back to the picked places (np.add.at)"
+    symbols = ("A",)
+    __slots__ = ("shape", "dtype", "index")  # what forward keeps for backward
+
+    def forward(self, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return np.asarray(a[index])
+
+    def backward(self, g):
+        """Each picked element gets its gradient; an element picked twice gets both."""
+        grad = np.zeros(self.shape, dtype=np.result_type(self.dtype, g.dtype))
+        np.add.at(grad, self.index, g)
+        return (grad,)
+
 
 class Concatenate(Op):
     name, rule = "concatenate", "dA, dB, … = the slices of G where A, B, … sit along the axis"
@@ -461,3 +593,96 @@ class TakeAlongAxis(Op):
         grad = np.zeros(self.shape, dtype=g.dtype)
         np.add.at(grad, self.places, g)
         return (grad,)
+
+
+# ---------------------------------------------------------------- softmax family
+
+def log_softmax_array(z, axis=-1):
+    """log softmax(z) through log-sum-exp: z - max - log Σ exp(z - max), finite for any finite z.
+
+    A -inf entry (a masked class) gets probability 0; an empty axis gives an empty result.
+    """
+    with np.errstate(over="ignore", divide="ignore"):  # ±3e38: z - max overflows to -inf (exp 0); empty: log 0
+        shifted = z - z.max(axis=axis, keepdims=True, initial=-np.inf)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Op):
+    name, rule = "softmax", "dz = ŷ ⊙ (G - Σ_j G_j ŷ_j)  [from ∂ŷ_i/∂z_j = ŷ_i(δ_ij - ŷ_j)]"
+    symbols = ("z",)
+    out_symbol = "ŷ"
+    __slots__ = ("axis", "y")  # what forward keeps for backward
+
+    def forward(self, z, axis):
+        self.axis = axis
+        self.y = np.exp(log_softmax_array(float_input(z), axis))
+        return self.y
+
+    def backward(self, g):
+        """dy_i/dz_j = y_i(δ_ij - y_j) (002), applied as y ⊙ (G - ⟨G, y⟩)."""
+        y = self.y
+        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    name, rule = "log_softmax", "dz = G - softmax(z) Σ_j G_j"
+    symbols = ("z",)
+    __slots__ = ("axis", "probs")  # what forward keeps for backward
+
+    def forward(self, z, axis):
+        self.axis = axis
+        out = log_softmax_array(float_input(z), axis)
+        self.probs = np.exp(out)
+        return out
+
+    def backward(self, g):
+        """d log y_i / dz_j = δ_ij - y_j."""
+        return (g - self.probs * g.sum(axis=self.axis, keepdims=True),)
+
+
+class LogSumExp(Op):
+    name, rule = "logsumexp", "dz = G ⊙ softmax(z)"
+    symbols = ("z",)
+    __slots__ = ("shape", "axes", "keepdims", "probs")  # what forward keeps for backward
+
+    def forward(self, z, axis, keepdims):
+        self.shape, self.axes, self.keepdims = z.shape, axis, keepdims
+        z = float_input(z)
+        top = z.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf over an empty axis, as PyTorch
+        top = np.where(np.isfinite(top), top, 0)
+        with np.errstate(divide="ignore", over="ignore"):  # log 0 = -inf for an empty or all -inf axis
+            out = np.log(np.exp(z - top).sum(axis=axis, keepdims=True)) + top
+            self.probs = np.exp(z - out)
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    def backward(self, g):
+        """d log Σ_j e^{z_j} / dz_i = softmax(z)_i."""
+        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        return (g * self.probs,)
+
+
+# ---------------------------------------------------------------- copies
+
+class Clone(Op):
+    name, rule, symbols = "clone", "dA = G", ("A",)
+    __slots__ = ()  # what forward keeps for backward: nothing
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        """A copy passes the gradient through unchanged."""
+        return (g,)
+
+
+class Cast(Op):
+    name, rule, symbols = "astype", "dA = G cast back to A's dtype", ("A",)
+    __slots__ = ("dtype",)  # what forward keeps for backward
+
+    def forward(self, a, dtype):
+        self.dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        """Changing the precision moves no value: the gradient only changes dtype back."""
+        return (g.astype(self.dtype, copy=False),)

@@ -16,11 +16,13 @@ kept only shapes (``add``), a copy (``relu``'s mask), nothing, or another part o
 Writing to ``t.data`` directly is not logged: it stays the escape hatch, as in PyTorch.
 """
 
+import itertools
 import threading
 import weakref
 
 import numpy as np
 
+clock = itertools.count()  # numbers the recorded ops and the in-place changes, in the order they happen
 _changes = {}  # (id(memory owner), region) -> (tick of the latest change, weakref to the owner, region, what)
 latest_change = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
 _lock = threading.Lock()  # threads may change tensors at once: keep the log and latest_change consistent

@@ -3,7 +3,8 @@
 Fans follow this engine's layout, ``Linear.weight`` of shape (in_features, out_features)
 (``x @ W``): fan_in = shape[0], fan_out = shape[1] (PyTorch's weight is (out, in), so its fans
 are read the other way round; the numbers are the same). For more than two axes the trailing
-axes count into both fans, as PyTorch's receptive field. ``rng``: a numpy Generator or a seed.
+axes count into both fans, as PyTorch's receptive field. ``rng``: a numpy Generator, an int seed >= 0
+or None, checked by the engine's one rng check (a bad seed raises as ``tg.rand(2, rng=-1)`` does).
 Each function returns the tensor and bumps its version (an in-place change).
 """
 
@@ -11,7 +12,7 @@ import math
 
 import numpy as np
 
-from .autograd import no_grad
+from ..autograd import checks, no_grad
 
 GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "leaky_relu": None, "selu": 0.75}
 
@@ -42,23 +43,26 @@ def _fill(tensor, values):
 
 def uniform_(tensor, a=0.0, b=1.0, rng=None):
     """U[a, b)."""
-    return _fill(tensor, np.random.default_rng(rng).uniform(a, b, tensor.shape))
+    return _fill(tensor, checks.make_rng(rng, "uniform_").uniform(a, b, tensor.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0, rng=None):
     """N(mean, std²)."""
-    return _fill(tensor, np.random.default_rng(rng).normal(mean, std, tensor.shape))
+    return _fill(tensor, checks.make_rng(rng, "normal_").normal(mean, std, tensor.shape))
 
 
 def constant_(tensor, value):
+    """Every entry ``value``."""
     return _fill(tensor, np.full(tensor.shape, value))
 
 
 def zeros_(tensor):
+    """Every entry 0."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Every entry 1."""
     return constant_(tensor, 1.0)
 
 
@@ -66,13 +70,14 @@ def xavier_uniform_(tensor, gain=1.0, rng=None):
     """U[-a, a] with a = gain √(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
     fan_in, fan_out = fans(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound, rng)
+    return uniform_(tensor, -bound, bound, checks.make_rng(rng, "xavier_uniform_"))
 
 
 def xavier_normal_(tensor, gain=1.0, rng=None):
     """N(0, σ²) with σ = gain √(2 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return normal_(tensor, 0.0, std, checks.make_rng(rng, "xavier_normal_"))
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
@@ -85,9 +90,10 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """U[-b, b] with b = gain √(3 / fan) (He et al.); gain from ``nonlinearity`` (slope ``a`` for leaky_relu)."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound, rng)
+    return uniform_(tensor, -bound, bound, checks.make_rng(rng, "kaiming_uniform_"))
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """N(0, σ²) with σ = gain / √fan."""
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), rng)
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    return normal_(tensor, 0.0, std, checks.make_rng(rng, "kaiming_normal_"))

@@ -1,0 +1,82 @@
+"""READ THIRD. The backward walk: the chain rule applied once to every node of the graph.
+
+``loss.backward()`` seeds dL/dL = 1 at the loss, then visits the nodes newest first, so that a
+node's gradient is complete (every path through it has arrived) before its op hands gradients
+on to its inputs. A node reached by two paths gets the sum of both: dL/dx = Σ over x's users.
+The picture replay and the backward trace run this same walk.
+"""
+
+from operator import attrgetter
+
+from .checks import check_grad_slot
+from .freeing import forget_values
+from .kernels import PendingGradients
+from .versions import check_saved_arrays_unchanged, latest_change
+
+
+class GraphFreed(RuntimeError):
+    """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
+
+
+def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=True):
+    """Give every leaf that requires grad its d(root)/d(leaf), added into ``.grad``.
+
+    ``seed`` is dL/d(root). ``on_step(node, G, input_grads)`` is called once per op, root first
+    (the trace). Without ``retain_graph`` each op then frees the arrays it saved, and a node's
+    value is forgotten once used; the structure stays for pictures. ``write_grads=False``
+    replays the walk for a picture: no ``.grad`` is written and nothing is freed.
+    """
+    free = write_grads and not retain_graph
+    forget = free and on_step is None  # a trace reads the values after the walk
+    pending = PendingGradients(root, seed, may_own=free)
+    stand_ins = {}  # one stand-in per forgotten tensor, shared by every op that used it
+    for node in reverse_topological_order(root, check_grads=write_grads):
+        g, owned = pending.pop(node)
+        if g is None:
+            continue
+        op = node._op
+        if op is None:  # a leaf: every path has arrived, so its gradient is complete
+            if write_grads:
+                node._accumulate(g, owned)
+            continue
+        if write_grads and node._retains_grad:
+            node._accumulate(g)
+        input_grads = op.backward(g)  # the op's closed-form rule (ops.py)
+        if on_step is not None:
+            on_step(node, g, input_grads)
+        pending.add(op.parents, input_grads, g)
+        if free:
+            op.release()  # the arrays it saved for this backward
+        if forget:
+            forget_values(op, stand_ins)  # so a kept loss keeps no activation alive
+
+
+def reverse_topological_order(root, check_grads=True):
+    """Nodes that need a gradient, each after every node that uses it; iterative, so no recursion limit.
+
+    An op's inputs exist before it is made, so a node's number (``_seq``, counted as ops are
+    recorded) is larger than its inputs'. Newest first is therefore a valid order; leaves (-1)
+    come last. On the way it raises for a freed graph, a changed saved array or a bad hand-set
+    ``.grad``, before backward writes anything.
+    """
+    nodes, seen, stack = [], {id(root)}, [root]
+    latest = latest_change[0]  # ops made after the newest in-place change need no version check
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        op = node._op
+        if op is None:
+            if check_grads and node.grad is not None:
+                check_grad_slot(node)
+            continue
+        if op.released:
+            raise GraphFreed(f"backward: trying to backward through the {op.name} node a second time; its saved "
+                             "arrays were freed (pass retain_graph=True to the first backward)")
+        if latest > node._seq:  # something changed in place after this op ran
+            check_saved_arrays_unchanged(node)
+        for parent in op.parents:
+            if parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    nodes.sort(key=attrgetter("_seq"), reverse=True)
+    return nodes

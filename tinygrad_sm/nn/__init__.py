@@ -1,0 +1,24 @@
+"""PyTorch-like building blocks on the Tensor: Module and Sequential, layers, activations, the notes' losses,
+``nn.init`` and ``clip_grad_norm_``.
+
+``Linear`` stores its weight as the notes do, W = [w_1 ... w_K] ∈ R^{d×K} (notes: Softmax regression),
+so a batch of rows goes through one matmul, Z = X W + b. ``one_hot`` is the engine's own (``tg.one_hot``).
+Every module in this package imports the engine through its facade and its siblings below it, never this file.
+"""
+
+from ..autograd import Tensor, one_hot
+from . import init
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear
+from .loss import (REDUCTIONS, binary_cross_entropy, binary_cross_entropy_with_logits, binary_logistic,
+                   cross_entropy, huber_loss, mse, multiclass_perceptron_loss, nll_loss, perceptron_loss,
+                   smooth_l1_loss)
+from .module import Module, Sequential
+from .utils import clip_grad_norm_
+
+__all__ = ["Module", "Sequential",
+           "Linear", "Identity", "Flatten", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding",
+           "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
+           "cross_entropy", "mse", "binary_logistic", "perceptron_loss", "multiclass_perceptron_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "huber_loss", "smooth_l1_loss",
+           "REDUCTIONS", "one_hot", "clip_grad_norm_", "init", "Tensor"]
