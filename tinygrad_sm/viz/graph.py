@@ -1,8 +1,8 @@
 """What every picture reads off a graph: the root check, each box's kind, edge symbols, and what backward freed.
 
 After a plain ``loss.backward()`` the graph keeps its structure, but each intermediate tensor
-is replaced in its ops' inputs by a stand-in that keeps only its op, shape, dtype and name
-(its ``data`` is None), so that a kept loss pins no activations. The pictures draw such a node
+is replaced in its ops' inputs by a ``FreedTensor`` that keeps only its op, shape, dtype and
+name (``freed`` is True, ``data`` None), so that a kept loss pins no activations. The pictures draw such a node
 like any other and say, in ``FREED_NOTE``, how to keep the values.
 """
 
@@ -21,7 +21,7 @@ def check_root(root, function):
 
 def value_freed(tensor):
     """True for a stand-in left by backward(): the tensor's structure is known, its value is gone."""
-    return tensor.data is None
+    return tensor.freed
 
 
 def any_value_freed(order):

@@ -3,18 +3,14 @@
 ``backward_walk(loss)`` gives every gradient the backward pass hands on, op by op in the
 engine's order, computed by each op's own backward; the explorer and the pictures of paths
 use it. ``trace_backward(loss)`` runs the real backward and returns its recorded steps.
-Both need the ops' saved arrays: after a plain ``loss.backward()`` they raise GraphFreed.
+Both need the ops' saved arrays: after a plain ``loss.backward()`` they raise GraphFreed (the
+engine's class), saying how to keep the graph.
 """
 
 import numpy as np
 
-from ..autograd import trace
-from ..autograd.versions import check_saved_arrays_unchanged
+from ..autograd import GraphFreed, run_backward, trace
 from .graph import check_root
-
-
-class GraphFreed(RuntimeError):
-    """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
 
 
 def graph_released(root):
@@ -42,43 +38,36 @@ class BackwardWalk:
     def __init__(self):
         self.steps, self.contributions, self.grads = [], {}, {}
 
+    def record(self, node, g, input_grads):
+        """The engine's on_step callback: keep the step, and add each input's gradient to its sum."""
+        self.steps.append((node, g, input_grads))
+        for parent, parent_grad in zip(node.op.parents, input_grads):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            self.contributions.setdefault(key, []).append((node, parent_grad))
+            self.grads[key] = parent_grad if key not in self.grads else self.grads[key] + parent_grad
+
 
 def backward_walk(root, seed=None):
     """Replay the backward pass of ``root`` (seeded with ones unless ``seed`` is given) as a BackwardWalk.
 
-    Calls each op's own backward, so the numbers are the engine's; raises GraphFreed when a
-    backward without ``retain_graph=True`` has already freed what the ops saved.
+    The engine's own walk runs with ``write_grads=False``, so the numbers are the engine's and no
+    ``.grad`` changes; raises GraphFreed when a backward without ``retain_graph=True`` has already
+    freed what the ops saved.
     """
     check_root(root, "backward_walk")
     refuse_a_freed_graph(root, "backward_walk")
     walk = BackwardWalk()
     if not root.requires_grad:
         return walk
-    walk.grads[id(root)] = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
-    order = _backward_order(root)
-    for node in order:
-        g = walk.grads.get(id(node))
-        if g is None or node.op is None:
-            continue
-        check_saved_arrays_unchanged(node)  # as the engine's backward: no gradient from arrays changed in place
-        input_grads = tuple(node.op.backward(g))
-        walk.steps.append((node, g, input_grads))
-        for parent, parent_grad in zip(node.op.parents, input_grads):
-            if parent_grad is None or not parent.requires_grad:
-                continue
-            key = id(parent)
-            walk.contributions.setdefault(key, []).append((node, parent_grad))
-            walk.grads[key] = parent_grad if key not in walk.grads else walk.grads[key] + parent_grad
-    for tensor in order:  # every tensor that can receive a gradient
-        if tensor.op is None and id(tensor) in walk.grads:
+    seed = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
+    walk.grads[id(root)] = seed
+    run_backward(root, seed, retain_graph=True, on_step=walk.record, write_grads=False)
+    for tensor in trace.forward_order(root):
+        if tensor.op is None and id(tensor) in walk.grads:  # a leaf's .grad has the leaf's dtype
             walk.grads[id(tensor)] = walk.grads[id(tensor)].astype(tensor.dtype, copy=False)
     return walk
-
-
-def _backward_order(root):
-    """The tensors that need a gradient, in the order the engine's backward visits them."""
-    needed = [t for t in trace.forward_order(root) if t.requires_grad]
-    return sorted(needed, key=lambda t: t._seq, reverse=True)  # tensor.py numbers ops as they are made: newest first
 
 
 def trace_backward(loss, echo=True, params=None, retain_graph=False):
