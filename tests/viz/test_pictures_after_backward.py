@@ -107,8 +107,8 @@ def test_a_diamond_stays_one_node_with_two_edges_after_backward():
     assert len(after) == len(before) == 4 + 3  # x, h, h + h, the sum and their 3 ops
     h_nodes = [node for node, text in after.items() if text.startswith("h\n")]
     assert len(h_nodes) == 1
-    assert ("freed", "t3") in edges_after  # the note, beside the root
-    assert sorted(e for e in edges_after if e[0] != "freed") == sorted(edges_before)
+    assert ("t3", "freed") in edges_after  # the note, below the root
+    assert sorted(e for e in edges_after if e[1] != "freed") == sorted(edges_before)
     assert sum(tail == h_nodes[0] for tail, _ in edges_after) == 2  # h is both inputs of the add
     assert next(t for t in after.values() if t.startswith("x\n")).endswith("grad [8]")
 

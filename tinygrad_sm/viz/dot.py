@@ -299,11 +299,10 @@ def _cut_note_lines(order, drawn, cut_ops, max_nodes):
 
 
 def _freed_note_lines(root, index):
-    """A note beside the root: backward() freed the intermediate values, and how to keep them."""
-    text = FREED_NOTE.replace(". ", ".\\n")  # \\n: a centred line break in a DOT label
+    """A note below the root: backward() freed the intermediate values, and how to keep them."""
+    text = FREED_NOTE.replace(". ", ".\\n")  # \n in a DOT label: a centred line break
     return [f'\tfreed [label="{_escape(text)}" shape="note" style="filled" fillcolor="#fff6d5" fontcolor="#7a5b00"]',
-            f'\tfreed -> t{index[id(root)]} [style="dotted" arrowhead="none" color="#c9a227"]',
-            f'\t{{rank=same; freed; t{index[id(root)]}}}']
+            f'\tt{index[id(root)]} -> freed [style="dotted" arrowhead="none" color="#c9a227"]']
 
 
 # ---------------------------------------------------------------- one picture per backward step
