@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tinygrad_sm import Tensor
-from tinygrad_sm.explorer import to_html
+from tinygrad_sm.viz.explorer import to_html
 from tinygrad_sm.viz import glance, glance_lines, retain_grads
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="browser tests need selenium (pip install selenium)")

@@ -189,7 +189,7 @@ class Tensor(MoreTensorMethods):
         """
         seed = checks.seed_gradient(self, grad.data if isinstance(grad, Tensor) else grad)
         if trace is True:
-            from ..viz import BackwardTrace  # TEMPORARY until autograd/trace.py lands
+            from .trace import BackwardTrace
             trace = BackwardTrace(echo=True)
         run_backward(self, seed, retain_graph=retain_graph, on_step=trace or None)
 

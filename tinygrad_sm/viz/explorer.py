@@ -8,11 +8,12 @@ pass, each op's rule (in the graph's own names) handing a gradient to each input
 reached along two paths showing both contributions and their sum. A click on a tensor shows
 its full value and gradient arrays.
 
-The gradients come from a replay of the backward pass (``viz.backward_walk``: each op's own
+The gradients come from a replay of the backward pass (``replay.backward_walk``: each op's own
 backward, in the engine's order); no ``.grad`` is touched. So call ``to_html`` before
-``loss.backward()``, or after ``loss.backward(retain_graph=True)``; after a plain backward the
-graph's saved arrays are gone and to_html says so. The layout is computed here, in Python:
-Graphviz is not needed.
+``loss.backward()``, or after ``loss.backward(retain_graph=True)``. After a plain backward the
+ops' saved arrays and the intermediate values are gone: the page still shows the whole graph,
+the values that are left and, in one last step, the gradients backward left in ``.grad``, with
+a note saying how to keep the rest. The layout is computed here, in Python: Graphviz is not needed.
 """
 
 import html
@@ -21,21 +22,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .viz import FULL, GraphFreed, backward_walk, edge_symbol, forward_order, given_names, glance, glance_lines, \
-    node_labels, rule_with_names, shape_text, tensor_kind
+from ..autograd import trace
+from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
+from .replay import backward_walk, graph_released
 
 ASSETS = Path(__file__).with_name("explorer_assets")
 MAX_ELEMENTS = 20000   # arrays larger than this are embedded as their first MAX_ELEMENTS entries
 CHAR_WIDTH, LINE_HEIGHT, PAD = 7.3, 15, 8   # the page draws boxes in a 12 px monospace font
 
 
-def to_html(root, path=None, *, params=None, title=None, full=FULL, seed=None):
+def to_html(root, path=None, *, params=None, title=None, full=trace.FULL, seed=None):
     """One self-contained HTML page exploring the forward and backward pass of ``root``'s graph.
 
     ``params`` names tensors as in ``draw_graph``; ``full`` is the largest side shown in full in
     the boxes (a click shows any array in full); ``seed`` is dL/droot (ones by default). Returns
     the HTML text and writes it to ``path`` when given.
     """
+    check_root(root, "to_html")
     data = explorer_data(root, params=params, title=title, full=full, seed=seed)
     page = _page(data)
     if path is not None:
@@ -65,40 +68,67 @@ class Explorer:
 
 def explore(root, *, height=640, **options):
     """The explorer of ``root`` as an object that Jupyter shows inline (options as for ``to_html``)."""
+    check_root(root, "explore")
     return Explorer(to_html(root, **options), height)
 
 
 # ---------------------------------------------------------------- the data the page shows
 
-def explorer_data(root, *, params=None, title=None, full=FULL, seed=None):
+def explorer_data(root, *, params=None, title=None, full=trace.FULL, seed=None):
     """Everything the page shows, as a JSON-ready dict: tensors, ops, layout and the steps of both passes."""
-    order = forward_order(root)
-    labels, names = node_labels(order, params), given_names(order, params)
+    order = trace.forward_order(root)
+    labels, names = trace.node_labels(order, params), trace.given_names(order, params)
     index = {id(t): i for i, t in enumerate(order)}
-    try:
-        walk = backward_walk(root, seed)
-    except GraphFreed as error:
-        raise ValueError(f"to_html: cannot replay the backward pass: {error}") from None
+    replayable = not graph_released(root)
     forward = _forward_steps(order)
     steps = [{"phase": "start", "title": "Start: the inputs and weights have values; nothing is computed yet"}]
     made_at = {}
     for tensor in forward:
         made_at[index[id(tensor)]] = len(steps)
         steps.append(_forward_step(tensor, index, labels, len(forward)))
-    arrivals = {}
-    if walk.steps:
-        steps.append({"phase": "seed", "title": f"Backward: start from dL/d{labels[id(root)]} = "
-                                                f"{glance(walk.grads[id(root)])}", "node": index[id(root)]})
-        arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
-        _backward_steps(walk, index, labels, names, steps, arrivals, full)
+    if replayable:
+        arrivals = _replayed_backward(root, seed, index, labels, names, steps, full)
+    else:
+        arrivals = _gradients_left_by_backward(order, index, steps, full)
     tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
-    ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": rule_with_names(t, names),
+    ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": trace.rule_with_names(t, names),
             "inputs": [index[id(p)] for p in t.op.parents],
             "symbols": [edge_symbol(t.op, k, p, names) or "" for k, p in enumerate(t.op.parents)]}
            for t in order if t.op is not None]
     layout = _layout(order, index, tensors, ops)
     return {"title": title or f"backprop explorer: {labels[id(root)]}", "tensors": tensors, "ops": ops,
-            "steps": steps, "layout": layout, "root": index[id(root)]}
+            "steps": steps, "layout": layout, "root": index[id(root)], "note": _freed_note(order, replayable)}
+
+
+def _replayed_backward(root, seed, index, labels, names, steps, full):
+    """Append the seed and one step per op of the replayed backward pass; return each tensor's arrivals."""
+    walk = backward_walk(root, seed)
+    arrivals = {}
+    if walk.steps:
+        steps.append({"phase": "seed", "title": f"Backward: start from dL/d{labels[id(root)]} = "
+                                                f"{trace.glance(walk.grads[id(root)])}", "node": index[id(root)]})
+        arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
+        _backward_steps(walk, index, labels, names, steps, arrivals, full)
+    return arrivals
+
+
+def _gradients_left_by_backward(order, index, steps, full):
+    """After a backward that freed the graph: one last step showing each ``.grad`` it left; their arrivals."""
+    kept = [t for t in order if not value_freed(t) and t.grad is not None]
+    if not kept:
+        return {}
+    steps.append({"phase": "after", "title": "After loss.backward(): the gradients it left in .grad"})
+    return {index[id(t)]: [_arrival(len(steps) - 1, None, t.grad, t.grad, full)] for t in kept}
+
+
+def _freed_note(order, replayable):
+    """What the page says when backward() has freed the graph: what is missing and how to keep it."""
+    if replayable:
+        return None
+    missing = FREED_NOTE + " " if any_value_freed(order) else ""
+    return (missing + "backward() also freed what the ops saved, so this page shows the gradients left in .grad "
+            "instead of each backward step: make the page before loss.backward(), or after "
+            "loss.backward(retain_graph=True), to step through it.")
 
 
 def _forward_steps(order):
@@ -126,7 +156,7 @@ def _backward_steps(walk, index, labels, names, steps, arrivals, full):
         inputs = []
         for parent, parent_grad in zip(node.op.parents, input_grads):
             needed = parent_grad is not None and parent.requires_grad
-            entry = {"tensor": index[id(parent)], "grad": glance(parent_grad) if needed else None}
+            entry = {"tensor": index[id(parent)], "grad": trace.glance(parent_grad) if needed else None}
             inputs.append(entry)
             if needed:
                 key = id(parent)
@@ -136,20 +166,26 @@ def _backward_steps(walk, index, labels, names, steps, arrivals, full):
                                                                      full))
         ins = ", ".join(labels[id(p)] for p in node.op.parents)
         steps.append({"phase": "backward", "node": index[id(node)], "number": k, "count": len(walk.steps),
-                      "title": f"{labels[id(node)]} = {node.op.name}({ins})", "rule": rule_with_names(node, names),
-                      "G": glance(g), "inputs": inputs})
+                      "title": f"{labels[id(node)]} = {node.op.name}({ins})", "rule": trace.rule_with_names(node, names),
+                      "G": trace.glance(g), "inputs": inputs})
 
 
 def _arrival(step, source, part, total, full):
     return {"step": step, "from": source, "part": _array(part), "total": _array(total),
-            "lines": glance_lines(total, full), "part_text": glance(part, full)}
+            "lines": trace.glance_lines(total, full), "part_text": trace.glance(part, full)}
 
 
 def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full):
     return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names,
             "kind": tensor_kind(tensor, tensor is root),
-            "shape": list(tensor.shape), "dtype": str(tensor.dtype), "value": _array(tensor.data),
-            "value_lines": glance_lines(tensor.data, full), "made_at": made_at.get(i, 0), "grads": arrivals}
+            "shape": list(tensor.shape), "dtype": str(tensor.dtype), **_value_entry(tensor, full),
+            "made_at": made_at.get(i, 0), "grads": arrivals}
+
+
+def _value_entry(tensor, full):
+    if value_freed(tensor):
+        return {"value": None, "value_lines": ["freed by backward()"]}
+    return {"value": _array(tensor.data), "value_lines": trace.glance_lines(tensor.data, full)}
 
 
 def _array(a):
@@ -171,7 +207,7 @@ def _box_size(lines, height_lines=None):
 
 def _tensor_box_lines(entry):
     """The most text a tensor's box ever holds (as explorer.js writes it): name, shape, value rows, gradient rows."""
-    lines = [entry["label"], f"{shape_text(entry['shape'])} {entry['dtype']}"]
+    lines = [entry["label"], f"{trace.shape_text(entry['shape'])} {entry['dtype']}"]
     lines += ["value ·  (not computed yet)"] if entry["made_at"] else []
     lines += ["value " + row for row in entry["value_lines"]]
     for k, arrival in enumerate(entry["grads"], 1):
@@ -266,6 +302,7 @@ def _page(data):
     style = (ASSETS / "explorer.css").read_text(encoding="utf-8")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     title = html.escape(data["title"])
+    note = f'\n  <p id="note" class="note">{html.escape(data["note"])}</p>' if data["note"] else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -278,7 +315,7 @@ def _page(data):
 </head>
 <body>
 <header>
-  <h1>{title}</h1>
+  <h1>{title}</h1>{note}
   <div class="controls">
     <button id="first" title="Home: the start">« start</button>
     <button id="prev" title="←: one step back">◀ back</button>

@@ -66,7 +66,7 @@
     if (tensor.shape.length === 0) lines[1].text = "scalar " + tensor.dtype;
     if (tensor.made_at <= step) {
       tensor.value_lines.forEach(function (row, i) {
-        lines.push({ text: (i === 0 ? "value " : "      ") + row, cls: "valueline" });
+        lines.push({ text: (i === 0 ? "value " : "      ") + row, cls: tensor.value === null ? "pending" : "valueline" });
       });
     } else {
       lines.push({ text: "value ·  (not computed yet)", cls: "pending" });
@@ -221,6 +221,11 @@
         "<h2>" + esc(step.title) + "</h2><p>computes</p><pre id=\"step-value\">" +
         esc(t.value_lines.join("\n")) + "</pre>";
     }
+    if (step.phase === "after") {
+      return '<div class="phase">after backward()</div><h2>' + esc(step.title) + "</h2>" +
+        "<p>backward() has run and freed what the ops saved, so its steps cannot be shown here " +
+        "(see the note above the graph). Each tensor that kept a gradient shows it.</p>";
+    }
     if (step.phase === "seed") {
       return '<div class="phase">backward pass · the seed</div><h2>' + esc(step.title) + "</h2>" +
         "<p>The gradient of the output with respect to itself is 1; each op now hands it back to its inputs.</p>";
@@ -245,7 +250,8 @@
       "</h2><p>shape (" + t.shape.join(", ") + "), " + esc(t.dtype) +
       (op ? "; made by <b>" + esc(op.name) + "</b>(" + op.inputs.map(label).join(", ") + ")" : "") + "</p>";
     body += "<b>value</b>";
-    body += t.made_at <= current ? '<pre id="detail-value">' + esc(formatArray(t.value)) + "</pre>" :
+    if (t.value === null) body += '<p id="detail-value" class="hint">freed by backward()</p>';
+    else body += t.made_at <= current ? '<pre id="detail-value">' + esc(formatArray(t.value)) + "</pre>" :
       '<p id="detail-value" class="hint">not computed yet</p>';
     body += '<b class="grad">gradient dL/d' + label(t.id) + "</b>";
     if (!g.latest) {

@@ -1,13 +1,10 @@
-"""Pictures of the graph, a step-by-step trace of the backward pass, and the explorer page.
+"""Pictures of the graph with Graphviz: the whole graph, and one picture per backward step.
 
 ``draw_graph(loss)`` draws every tensor the loss depends on (its name, shape, dtype, its value
 and its gradient: in full up to 6 × 6, else first entries, norm, min and max) and every op (its
 name and the backward rule it applies, written with the picture's own names, e.g. ``matmul:
 dX = G Wᵀ, dW = Xᵀ G``); a gradient that arrives along two paths shows both and their sum.
-``trace_backward(loss)`` runs the backward pass and returns each step (the node, its rule, the
-gradient arrays handed to each input); ``print`` shows them as text. ``draw_backward_steps(loss,
-folder)`` writes one picture per step, all laid out alike. ``to_html(loss)`` / ``explore(loss)``
-make the explorer page (``explorer.py``), which needs no Graphviz.
+``draw_backward_steps(loss, folder)`` writes one picture per backward step, all laid out alike.
 
 Only this module imports ``graphviz``; ``import tinygrad_sm`` does not. Drawing builds the DOT
 text in Python (no ``dot`` program needed); rendering to SVG / PNG / PDF needs Graphviz's
@@ -23,7 +20,9 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from .autograd.versions import check_saved_arrays_unchanged
+from ..autograd import trace
+from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
+from .replay import GraphFreed, backward_walk, refuse_a_freed_graph
 
 INSTALL_HINT = ("Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu; `make graphviz` does this "
                 "as root), `brew install graphviz` (macOS), `conda install -c conda-forge graphviz`, or see "
@@ -38,6 +37,7 @@ COLORS = {
     "op": "#e3f1d4",        # an op node
     "grad": "#c0392b",      # gradient text and highlighted edges
     "current": "#ffb4a8",   # the op whose backward runs in this frame
+    "freed": "#888888",     # the text of a value that backward() freed
 }
 
 
@@ -74,162 +74,7 @@ class _explain_missing_graphviz:
         return False
 
 
-# ---------------------------------------------------------------- a glance at an array
-
-FULL = 6  # arrays up to 6 × 6 appear in full; larger ones as a summary (pass full= to change it)
-
-
-def glance(array, full=FULL):
-    """A short one-line text for an array: in full up to ``full`` × ``full``, else a few entries, norm, min, max."""
-    return ", ".join(line.strip() for line in glance_lines(array, full))
-
-
-def glance_lines(array, full=FULL):
-    """The lines of ``glance``: one per row for a small matrix, one summary line for anything larger."""
-    a = np.asarray(array)
-    if a.size == 0:
-        return [f"empty {a.shape}"]
-    if a.ndim == 0:
-        return [_number(a.item())]
-    if a.ndim <= 2 and max(a.shape) <= full:
-        rows = [a] if a.ndim == 1 else list(a)
-        text = ["[" + ", ".join(_number(v) for v in row.tolist()) + "]" for row in rows]
-        if a.ndim == 1:
-            return text
-        return ["[" + text[0]] + [" " + row for row in text[1:-1]] + [" " + text[-1] + "]"] if len(text) > 1 \
-            else ["[" + text[0] + "]"]
-    return [_summary(a)]
-
-
-def _summary(a):
-    """What identifies a large array: its first entries, its norm, its smallest and largest entry."""
-    first = ", ".join(_number(v) for v in a.ravel()[:3].tolist())
-    with np.errstate(over="ignore", invalid="ignore"):
-        norm = np.linalg.norm(a.ravel().astype(np.float64)) if a.dtype.kind in "biuf" else float("nan")
-    return f"[{first}, …]  norm {_number(norm)}  min {_number(a.min())}  max {_number(a.max())}"
-
-
-def _number(x):
-    text = f"{float(x):.4g}"
-    return "0" if text == "-0" else text  # -0.0 prints as 0: a learner should never see -0
-
-
-def shape_text(shape):
-    """``scalar`` for (), else the shape as Python writes a tuple: ``(5,)``, ``(4, 2)``."""
-    return "scalar" if tuple(shape) == () else str(tuple(shape))
-
-
-def tensor_kind(tensor, is_root):
-    """Which colour a tensor's box gets: root, value (an op's result), param (a leaf that requires grad) or const."""
-    return "root" if is_root else "value" if tensor.op is not None else "param" if tensor.requires_grad else "const"
-
-
-def edge_symbol(op, position, parent, names):
-    """The rule's symbol for ``op``'s input at ``position``, shown on its edge; None when the input has a name."""
-    return op.symbols[position] if position < len(op.symbols) and id(parent) not in names else None
-
-
-# ---------------------------------------------------------------- rules in the picture's own names
-
-def _symbol_pattern(symbols):
-    """Matches each symbol as a whole token, with an optional leading d (its gradient): dA, A, Aᵀ, A_j."""
-    alternatives = "|".join(re.escape(s) for s in sorted(symbols, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_])(d?)({alternatives})(?![A-Za-z0-9])")
-
-
-def rule_with_names(tensor, names):
-    """The backward rule of ``tensor``'s op with its symbols replaced by the tensors' names.
-
-    ``names`` maps id(tensor) to a name; a tensor missing from it keeps the rule's own symbol.
-    A relu whose input is called h reads ``dh = G ⊙ 1[h > 0]``; softmax's output symbol ŷ
-    becomes the output's name when it has one.
-    """
-    op = tensor.op
-    if not op.rule:
-        return ""
-    symbols = dict(zip(op.symbols, op.parents))
-    replace = {s: names[id(t)] for s, t in symbols.items() if id(t) in names}
-    if id(tensor) in names:
-        replace.setdefault(op.out_symbol, names[id(tensor)])
-    if not replace:
-        return op.rule
-    pattern = _symbol_pattern(replace)
-    return pattern.sub(lambda m: m.group(1) + replace[m.group(2)], op.rule)
-
-
 # ---------------------------------------------------------------- walking the graph (iteratively)
-
-def check_root(root, function):
-    """Raise a TypeError naming ``function`` unless ``root`` is a Tensor (a picture needs a graph to draw)."""
-    from .autograd import Tensor  # viz is imported by tensor.py's trace option: import here, not at the top
-    if not isinstance(root, Tensor):
-        raise TypeError(f"{function}: expected a Tensor (the output whose graph to show), "
-                        f"got {type(root).__name__} {root!r:.60}")
-
-
-def forward_order(root):
-    """Every tensor ``root`` depends on (constants included), each after the tensors it was made from."""
-    order, expanded, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, done = stack.pop()
-        if done:
-            order.append(tensor)
-            continue
-        if id(tensor) in expanded:
-            continue
-        expanded.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.op is not None:
-            stack.extend((p, False) for p in reversed(tensor.op.parents) if id(p) not in expanded)
-    return order
-
-
-def retain_grads(root):
-    """Call retain_grad() on every intermediate tensor of the graph, so a picture after backward shows them all."""
-    check_root(root, "retain_grads")
-    for tensor in forward_order(root):
-        if tensor.op is not None:
-            tensor.retain_grad()
-    return root
-
-
-def _parameter_names(params):
-    """{id(tensor): name} from a dict, an nn.Module (named_parameters) or (name, tensor) pairs."""
-    if params is None:
-        return {}
-    if hasattr(params, "named_parameters"):
-        params = params.named_parameters()
-    pairs = list(params.items() if hasattr(params, "items") else params)
-    if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
-        raise TypeError("draw_graph: params must be a dict {name: tensor}, an nn.Module, or (name, tensor) "
-                        "pairs such as module.named_parameters(); a plain list of tensors has no names")
-    return {id(tensor): str(name) for name, tensor in pairs}
-
-
-def node_labels(order, params=None):
-    """{id(tensor): label}: its name if it has one, else the op (or leaf kind) numbered in forward order."""
-    names = _parameter_names(params)
-    labels, counts = {}, {}
-    for tensor in order:
-        name = names.get(id(tensor)) or tensor.name
-        if not name:
-            kind = tensor.op.name if tensor.op is not None else ("param" if tensor.requires_grad else "const")
-            counts[kind] = counts.get(kind, 0) + 1
-            name = f"{kind}#{counts[kind]}"
-        labels[id(tensor)] = name
-    return labels
-
-
-def given_names(order, params=None):
-    """{id(tensor): name} for the tensors that have a name of their own (from ``params`` or ``name=``)."""
-    names = _parameter_names(params)
-    found = {}
-    for tensor in order:
-        name = names.get(id(tensor)) or tensor.name
-        if name:
-            found[id(tensor)] = str(name)
-    return found
-
 
 def _nearest_to_root(root, max_nodes):
     """Tensors breadth first from the root until the picture holds max_nodes nodes (a tensor with its op counts 2)."""
@@ -249,69 +94,10 @@ def _nearest_to_root(root, max_nodes):
     return {id(t) for t in picked}
 
 
-# ---------------------------------------------------------------- the backward pass replayed, without touching .grad
-
-class GraphFreed(RuntimeError):
-    """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
-
-
-class BackwardWalk:
-    """The backward pass of a graph replayed op by op, in the engine's order; no ``.grad`` is touched.
-
-    ``steps``: (node, G, input_grads) per op node, root first. ``contributions``: {id(t): [(node,
-    array), ...]}, every gradient handed to t, in the order it arrives (a tensor reached along two
-    paths has two). ``grads``: {id(t): dL/dt}, the sum of its contributions (the seed for the root),
-    cast to a leaf's dtype as the engine's ``.grad`` is.
-    """
-
-    def __init__(self):
-        self.steps, self.contributions, self.grads = [], {}, {}
-
-
-def backward_walk(root, seed=None):
-    """Replay the backward pass of ``root`` (seeded with ones unless ``seed`` is given) as a BackwardWalk.
-
-    Calls each op's own backward, so the numbers are the engine's; raises GraphFreed when a
-    backward without ``retain_graph=True`` has already freed what the ops saved.
-    """
-    check_root(root, "backward_walk")
-    walk = BackwardWalk()
-    if not root.requires_grad:
-        return walk
-    walk.grads[id(root)] = np.ones(root.shape, root.dtype) if seed is None else np.asarray(seed, root.dtype)
-    order = _backward_order(root)
-    for node in order:
-        g = walk.grads.get(id(node))
-        if g is None or node.op is None:
-            continue
-        if node.op.released:
-            raise GraphFreed(f"the {node.op.name} node's saved arrays were freed by an earlier backward(); "
-                             "call this before loss.backward(), or use loss.backward(retain_graph=True)")
-        check_saved_arrays_unchanged(node)  # as the engine's backward: no gradient from arrays changed in place
-        input_grads = tuple(node.op.backward(g))
-        walk.steps.append((node, g, input_grads))
-        for parent, parent_grad in zip(node.op.parents, input_grads):
-            if parent_grad is None or not parent.requires_grad:
-                continue
-            key = id(parent)
-            walk.contributions.setdefault(key, []).append((node, parent_grad))
-            walk.grads[key] = parent_grad if key not in walk.grads else walk.grads[key] + parent_grad
-    for tensor in order:  # every tensor that can receive a gradient
-        if tensor.op is None and id(tensor) in walk.grads:
-            walk.grads[id(tensor)] = walk.grads[id(tensor)].astype(tensor.dtype, copy=False)
-    return walk
-
-
-def _backward_order(root):
-    """The tensors that need a gradient, in the order the engine's backward visits them."""
-    needed = [t for t in forward_order(root) if t.requires_grad]
-    return sorted(needed, key=lambda t: t._seq, reverse=True)  # tensor.py numbers ops as they are made: newest first
-
-
 # ---------------------------------------------------------------- drawing
 
 def draw_graph(root, *, params=None, show_values=True, show_grads=True, rankdir="TB", max_nodes=500, title=None,
-               full=FULL):
+               full=trace.FULL):
     """The graph that computed ``root`` as a graphviz.Digraph (displays inline in Jupyter).
 
     Tensor nodes show a name (from ``params`` — a dict, an nn.Module or (name, tensor) pairs —
@@ -350,8 +136,8 @@ def _build_graph(root, *, params, show_values, show_grads, rankdir, max_nodes, t
     """Build the Digraph. ``frame`` (from draw_backward_steps) overrides the gradients and highlights a step."""
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
-    order = forward_order(root)
-    labels, names = node_labels(order, params), given_names(order, params)
+    order = trace.forward_order(root)
+    labels, names = trace.node_labels(order, params), trace.given_names(order, params)
     drawn = _nearest_to_root(root, max_nodes)
     index = {id(t): i for i, t in enumerate(order)}
     parts = {} if frame is not None or not show_grads else _paths_into(root, order)
@@ -362,11 +148,13 @@ def _build_graph(root, *, params, show_values, show_grads, rankdir, max_nodes, t
         grad_rows = _grad_rows(tensor, show_grads, frame, parts, full)
         lines.append(_tensor_line(tensor, index, labels, tensor is root, show_values, grad_rows, frame, full))
         if tensor.op is not None:
-            lines.extend(_op_lines(tensor, index, drawn, frame, rule_with_names(tensor, names), names))
+            lines.extend(_op_lines(tensor, index, drawn, frame, trace.rule_with_names(tensor, names), names))
             if any(id(p) not in drawn for p in tensor.op.parents):
                 cut_ops.append(index[id(tensor)])
     if cut_ops:
         lines.extend(_cut_note_lines(order, drawn, cut_ops, max_nodes))
+    if any_value_freed(order):
+        lines.extend(_freed_note_lines(root, index))
     if layout is not None:
         lines = [_fix_size(line, layout.sizes) for line in lines]
     graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.3"}
@@ -440,10 +228,10 @@ def _grad_rows(tensor, show_grads, frame, parts, full):
 def _with_paths(head, total, pieces, full):
     """'grad 4 + 4 = 8' for scalars reached along several paths; the sum, then its parts, for arrays."""
     if len(pieces) > 1 and all(np.size(p) == 1 for p in pieces):
-        return [f"{head} " + " + ".join(glance(p) for p in pieces) + f" = {glance(total)}"]
-    rows = _prefixed(head, glance_lines(total, full))
+        return [f"{head} " + " + ".join(trace.glance(p) for p in pieces) + f" = {trace.glance(total)}"]
+    rows = _prefixed(head, trace.glance_lines(total, full))
     if len(pieces) > 1:
-        texts = [glance(p, full) for p in pieces]
+        texts = [trace.glance(p, full) for p in pieces]
         joined = " + ".join(texts)
         rows.append(f"= {joined}" if len(joined) <= 70 else f"= the sum of {len(pieces)} paths' gradients")
     return rows
@@ -458,9 +246,10 @@ def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, 
     label = labels[id(tensor)]
     named = bool(tensor.name) or not label.partition("#")[2].isdigit()
     head = [f"<B>{_escape(label)}</B>" if named else f"<I>{_escape(label)}</I>",
-            f"{shape_text(tensor.shape)} {tensor.dtype}"]
-    rows = _prefixed("value", glance_lines(tensor.data, full)) if show_values else []
-    body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10">{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
+            f"{trace.shape_text(tensor.shape)} {tensor.dtype}"]
+    rows = _prefixed("value", _value_lines(tensor, full)) if show_values else []
+    value_color = f' COLOR="{COLORS["freed"]}"' if value_freed(tensor) else ""
+    body = "".join(f'<FONT FACE="monospace" POINT-SIZE="10"{value_color}>{_escape(row)}</FONT><BR ALIGN="LEFT"/>'
                    for row in rows)
     body += "".join(f'<FONT FACE="monospace" POINT-SIZE="10" COLOR="{COLORS["grad"]}">{_escape(row)}</FONT>'
                     f'<BR ALIGN="LEFT"/>' for row in grad_rows)
@@ -472,6 +261,10 @@ def _tensor_line(tensor, index, labels, is_root, show_values, grad_rows, frame, 
         extra += f' color="{COLORS["grad"]}" penwidth="2.5"'
     return (f'\tt{index[id(tensor)]} [label=<{label_html}> shape="box" style={style} '
             f'fillcolor="{COLORS[kind]}"{extra}]')
+
+
+def _value_lines(tensor, full):
+    return ["freed by backward()"] if value_freed(tensor) else trace.glance_lines(tensor.data, full)
 
 
 def _op_lines(tensor, index, drawn, frame, rule, names):
@@ -505,86 +298,11 @@ def _cut_note_lines(order, drawn, cut_ops, max_nodes):
     return lines
 
 
-# ---------------------------------------------------------------- the backward trace
-
-class BackwardTrace:
-    """A callable for ``loss.backward(trace=...)`` that records (and with ``echo=True`` prints) each step.
-
-    The engine calls it as ``trace(node, grad, input_grads)`` once per op node, root first.
-    ``rows`` holds one dict per step: ``step``, ``node`` (label), ``op``, ``rule`` (in the
-    graph's own names), ``grad_shape``, ``grad`` (the gradient reaching the node, a numpy array)
-    and ``inputs``: one dict per input with ``label``, ``shape``, ``grad_shape`` and ``grad`` (the
-    array passed to it; None for an input that needs none). The arrays are copies, safe to
-    keep. ``str(trace)`` is the text view. ``keep_arrays=True`` also keeps (node, grad,
-    input_grads) in ``steps``, for draw_backward_steps.
-    """
-
-    def __init__(self, echo=False, params=None, keep_arrays=False, printer=print):
-        self.echo, self.params, self.keep_arrays, self.printer = echo, params, keep_arrays, printer
-        self.rows, self.steps, self.labels, self.names = BackwardSteps(), [], None, None
-
-    def __call__(self, node, grad, input_grads):
-        if self.labels is None:  # the first node the backward visits is the root
-            order = forward_order(node)
-            self.labels, self.names = node_labels(order, self.params), given_names(order, self.params)
-        grad = np.array(grad, copy=True)
-        input_grads = tuple(None if g is None else np.array(g, copy=True) for g in input_grads)
-        row = self._row(node, grad, input_grads)
-        self.rows.append(row)
-        if self.keep_arrays:
-            self.steps.append((node, grad, input_grads))
-        if self.echo:
-            self.printer(format_step(row))
-
-    def _row(self, node, grad, input_grads):
-        op = node.op
-        inputs = []
-        for parent, parent_grad in zip(op.parents, input_grads):
-            needed = parent_grad is not None and parent.requires_grad
-            inputs.append({"label": self._label(parent), "shape": parent.shape,
-                           "grad_shape": np.shape(parent_grad) if needed else None,
-                           "grad": parent_grad if needed else None})
-        return {"step": len(self.rows) + 1, "node": self._label(node), "op": op.name,
-                "rule": rule_with_names(node, self.names), "grad_shape": np.shape(grad), "grad": grad,
-                "inputs": inputs}
-
-    def _label(self, tensor):
-        return self.labels.get(id(tensor)) or tensor.name or "?"
-
-    def __str__(self):
-        return str(self.rows)
-
-
-class BackwardSteps(list):
-    """The rows of a BackwardTrace (a list of dicts holding the gradient arrays); ``str()`` is the text view."""
-
-    def __str__(self):
-        return "\n".join(format_step(row) for row in self)
-
-
-def format_step(row):
-    """Three or more lines for one backward step: the node and its gradient, the rule, each input's gradient."""
-    inputs = ", ".join(i["label"] for i in row["inputs"])
-    lines = [f"step {row['step']:>2}  {row['node']} = {row['op']}({inputs})    "
-             f"G = dL/d{row['node']}: {shape_text(row['grad_shape'])}  {glance(row['grad'])}",
-             f"         rule: {row['rule']}"]
-    for item in row["inputs"]:
-        if item["grad"] is None:
-            lines.append(f"         -> {item['label']}: no gradient needed")
-        else:
-            lines.append(f"         -> {item['label']}: {shape_text(item['grad_shape'])}  {glance(item['grad'])}")
-    return "\n".join(lines)
-
-
-def trace_backward(loss, echo=True, params=None, retain_graph=False):
-    """Run ``loss.backward()`` and return its steps (see BackwardTrace): dicts holding the gradient arrays.
-
-    ``print(steps)`` (or ``echo=True``, the default) shows the text view.
-    """
-    check_root(loss, "trace_backward")
-    trace = BackwardTrace(echo=echo, params=params)
-    loss.backward(trace=trace, retain_graph=retain_graph)
-    return trace.rows
+def _freed_note_lines(root, index):
+    """A note below the root: backward() freed the intermediate values, and how to keep them."""
+    text = FREED_NOTE.replace(". ", ".\\n")  # \n in a DOT label: a centred line break
+    return [f'\tfreed [label="{_escape(text)}" shape="note" style="filled" fillcolor="#fff6d5" fontcolor="#7a5b00"]',
+            f'\tt{index[id(root)]} -> freed [style="dotted" arrowhead="none" color="#c9a227"]']
 
 
 # ---------------------------------------------------------------- one picture per backward step
@@ -614,13 +332,13 @@ class _Frame:
             return []
         parts, expected = self.parts.get(key, []), self.expected.get(key, 0)
         if len(parts) < expected:
-            return _prefixed("grad so far", glance_lines(self.totals[key], full)) + \
+            return _prefixed("grad so far", trace.glance_lines(self.totals[key], full)) + \
                 [f"({len(parts)} of {expected} paths arrived)"]
         return _with_paths("grad", self.totals[key], parts, full)
 
 
 def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=True, rankdir="TB",
-                        max_nodes=200, retain_graph=False, full=FULL):
+                        max_nodes=200, retain_graph=False, full=trace.FULL):
     """Run ``loss.backward()`` and write one picture per step into ``folder``; return the file paths.
 
     Picture 0 is the graph before backward. Picture k highlights the op whose rule runs at step
@@ -632,25 +350,26 @@ def draw_backward_steps(loss, folder, *, params=None, format="png", show_values=
     (``step_00.gv``, ...) and raises GraphvizNotFound.
     """
     check_root(loss, "draw_backward_steps")
-    trace = BackwardTrace(params=params, keep_arrays=True)
-    loss.backward(trace=trace, retain_graph=retain_graph)
+    refuse_a_freed_graph(loss, "draw_backward_steps")
+    recorder = trace.BackwardTrace(params=params, keep_arrays=True)
+    loss.backward(trace=recorder, retain_graph=retain_graph)
     expected = {}
-    for node, _, input_grads in trace.steps:
+    for node, _, input_grads in recorder.steps:
         for parent, parent_grad in zip(node.op.parents, input_grads):
             if parent_grad is not None and parent.requires_grad:
                 expected[id(parent)] = expected.get(id(parent), 0) + 1
     options = dict(params=params, show_values=show_values, show_grads=True, rankdir=rankdir, max_nodes=max_nodes,
                    full=full)
     frames, titles, frame = [], [], _Frame(expected)
-    for k, (node, grad, input_grads) in enumerate([(None, None, ())] + trace.steps):
+    for k, (node, grad, input_grads) in enumerate([(None, None, ())] + recorder.steps):
         if node is not None:
             frame.advance(node, grad, input_grads)
-            row = trace.rows[k - 1]
+            row = recorder.rows[k - 1]
             inputs = ", ".join(i["label"] for i in row["inputs"])
-            titles.append(f"backward step {k} of {len(trace.steps)}: {row['node']} = {row['op']}({inputs});  "
+            titles.append(f"backward step {k} of {len(recorder.steps)}: {row['node']} = {row['op']}({inputs});  "
                           f"{row['rule']}")
         else:
-            titles.append(f"before backward: every value computed, no gradient yet ({len(trace.steps)} steps follow)")
+            titles.append(f"before backward: every value computed, no gradient yet ({len(recorder.steps)} steps follow)")
         frames.append(_snapshot(frame))
     graphs = [_build_graph(loss, title=title, frame=f, **options) for f, title in zip(frames, titles)]
     folder = Path(folder)
@@ -688,19 +407,3 @@ def _common_layout(graphs, titles):
                 sizes[parts[1]] = (max(old[0], width), max(old[1], height))
     title_width = int(max(len(t) for t in titles) * 9.5) + 30  # points, at the title's 15 pt bold
     return _Layout(sizes, title_width)
-
-
-# ---------------------------------------------------------------- the explorer (its own module; needs no Graphviz)
-
-def to_html(root, path=None, **options):
-    """The explorer page of ``root``'s graph (see ``tinygrad_sm.explorer.to_html``); needs no Graphviz."""
-    check_root(root, "to_html")
-    from . import explorer  # explorer.py imports this module's helpers, so it is loaded on first use
-    return explorer.to_html(root, path, **options)
-
-
-def explore(root, **options):
-    """The explorer of ``root`` shown inline in Jupyter (see ``tinygrad_sm.explorer.explore``)."""
-    check_root(root, "explore")
-    from . import explorer
-    return explorer.explore(root, **options)
