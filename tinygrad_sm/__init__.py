@@ -3,11 +3,20 @@
 from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, grad, gradcheck,
                        is_grad_enabled, jacobian, more_ops, no_grad, one_hot, ones_like, ops, rand, randint,
                        set_grad_enabled, stack, uniform, value_and_grad, where, zeros_like)
+import importlib
+
 from . import nn, optim
 from .serialization import load, save
 
-__all__ = ["Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "nn", "optim",
+__all__ = ["Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "nn", "optim", "viz",
            "save", "load",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
            "ones_like", "rand", "uniform", "randint", "grad", "value_and_grad", "jacobian"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``tg.viz`` loads the picture package (and graphviz) on first use, so ``import tinygrad_sm`` stays light."""
+    if name == "viz":
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'tinygrad_sm' has no attribute {name!r}")

@@ -109,5 +109,5 @@ def test_a_wheel_carries_the_explorers_script_and_style(tmp_path):
     assert "License" not in built.stderr and "is absent from the `packages`" not in built.stderr
     (wheel,) = tmp_path.glob("tinygrad_sm-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert {"tinygrad_sm/explorer_assets/explorer.js", "tinygrad_sm/explorer_assets/explorer.css",
-            "tinygrad_sm/explorer.py"} <= set(names)
+    assert {"tinygrad_sm/viz/explorer_assets/explorer.js", "tinygrad_sm/viz/explorer_assets/explorer.css",
+            "tinygrad_sm/viz/explorer.py"} <= set(names)

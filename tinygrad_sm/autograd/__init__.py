@@ -4,7 +4,7 @@ Read ``ops.py``, then ``tensor.py``, then ``backward.py``; everything else here 
 This package imports numpy and itself, nothing above it.
 """
 
-from . import checks, more_ops, ops
+from . import checks, more_ops, ops, trace
 from .checks import DEFAULT_DTYPE
 from .backward import GraphFreed, run_backward
 from .freeing import FreedTensor
@@ -16,7 +16,7 @@ from .gradcheck import gradcheck
 from .ops import Op, unbroadcast
 from .tensor import Tensor
 
-__all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops", "checks",
+__all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops", "checks", "trace",
            "run_backward", "GraphFreed", "FreedTensor",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck",
            "grad", "value_and_grad", "jacobian",

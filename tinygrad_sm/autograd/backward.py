@@ -30,14 +30,17 @@ def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=Tr
     forget = free and on_step is None  # a trace reads the values after the walk
     pending = PendingGradients(root, seed, may_own=free)
     stand_ins = {}  # one stand-in per forgotten tensor, shared by every op that used it
-    for node in reverse_topological_order(root, check_grads=write_grads):
-        g, owned = pending.pop(node)
+    order = reverse_topological_order(root, check_grads=write_grads)
+    order.reverse()  # oldest first, so that pop() hands out the newest and lets go of it once visited
+    while order:
+        node = order.pop()
+        g = pending.pop(node)
         if g is None:
             continue
         op = node._op
         if op is None:  # a leaf: every path has arrived, so its gradient is complete
             if write_grads:
-                node._accumulate(g, owned)
+                node._accumulate(g, pending.owns(node))
             continue
         if write_grads and node._retains_grad:
             node._accumulate(g)

@@ -6,15 +6,14 @@ as PyTorch keeps ``grad_fn.next_functions`` and frees only the saved tensors. So
 that hold values nobody needs any more are replaced by a ``FreedTensor``: the same node in the
 picture (op, shape, dtype, name), without the array.
 
-Values of at most SMALL elements are kept: a kept loss then holds at most a few hundred bytes per
-node whatever the batch size (PyTorch's kept ``grad_fn`` nodes cost about as much), the pictures
-of the small examples a learner draws still show every value, and a long chain of small ops
-(the "backward per node" rows of ``make bench``) makes no stand-ins at all.
+Backward visits each node after all its users, so the first user makes the node's stand-in and
+the others share it; once visited, the node itself is let go, so an activation no one else holds
+is freed during the backward pass, not after it.
 """
 
 import math
 
-SMALL = 64  # a value of at most this many elements (512 bytes of float64) is kept for the pictures
+SMALL = 64  # a constant of at most this many elements keeps its value for the pictures
 
 
 class FreedTensor:
@@ -24,10 +23,6 @@ class FreedTensor:
     data = grad = None
     freed = True
     _retains_grad = False
-
-    def __init__(self, tensor):
-        self._op, self._seq, self.name, self.requires_grad = tensor._op, tensor._seq, tensor.name, tensor.requires_grad
-        self.shape, self.dtype = tensor.data.shape, tensor.data.dtype
 
     op = property(lambda self: self._op)
     is_leaf = property(lambda self: self._op is None)
@@ -40,20 +35,20 @@ class FreedTensor:
 
 
 def forget_values(op, stand_ins):
-    """Replace the op's inputs that hold values no one needs by FreedTensors (one per tensor)."""
-    if any(_forgettable(p) for p in op.parents):
-        op.parents = tuple([_stand_in(p, stand_ins) if _forgettable(p) else p for p in op.parents])
+    """Replace the op's inputs whose values no one needs any more by FreedTensors (one per tensor).
 
-
-def _forgettable(tensor):
-    """A value bigger than SMALL: an intermediate or a constant; not a parameter, nor what retain_grad() keeps."""
-    data = tensor.data
-    return data is not None and data.size > SMALL and not tensor._retains_grad and \
-        not (tensor.requires_grad and tensor._op is None)
+    Forgotten: every intermediate value (unless retain_grad() kept it) and every constant of more
+    than SMALL elements (a batch). Kept: parameters, and constants a picture can print in full.
+    """
+    op.parents = tuple([p if p.data is None or p._retains_grad or
+                        (p._op is None and (p.requires_grad or p.data.size <= SMALL))
+                        else stand_ins.get(id(p)) or _stand_in(p, stand_ins) for p in op.parents])
 
 
 def _stand_in(tensor, stand_ins):
-    key = id(tensor)
-    if key not in stand_ins:
-        stand_ins[key] = FreedTensor(tensor)
-    return stand_ins[key]
+    """The FreedTensor of ``tensor``, made once (field by field: backward makes one per node)."""
+    freed = object.__new__(FreedTensor)
+    freed._op, freed._seq, freed.name, freed.requires_grad = tensor._op, tensor._seq, tensor.name, tensor.requires_grad
+    freed.shape, freed.dtype = tensor.data.shape, tensor.data.dtype
+    stand_ins[id(tensor)] = freed
+    return freed

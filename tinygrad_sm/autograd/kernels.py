@@ -67,9 +67,12 @@ class PendingGradients:
         self.may_own = may_own  # False with retain_graph: the arrays may be needed again
 
     def pop(self, node):
-        """The complete gradient of ``node`` (every user has been visited), and whether the walk owns it."""
-        key = id(node)
-        return self.grads.pop(key, None), key in self.owned
+        """The complete gradient of ``node`` (every user has been visited), or None if none reached it."""
+        return self.grads.pop(id(node), None)
+
+    def owns(self, node):
+        """True if nothing but the walk holds ``node``'s gradient array, so it may be kept without a copy."""
+        return id(node) in self.owned
 
     def add(self, parents, input_grads, g):
         """Hand each input its gradient from one op; ``g`` is the gradient that op received."""

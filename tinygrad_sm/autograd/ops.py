@@ -24,9 +24,9 @@ def unbroadcast(grad, shape):
     leading = grad.ndim - len(shape)
     if leading:  # axes numpy added in front
         grad = grad.sum(axis=tuple(range(leading)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:  # axes of size 1 numpy stretched
-        grad = grad.sum(axis=stretched, keepdims=True)
+    if 1 in shape:  # axes of size 1 numpy stretched
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        grad = grad.sum(axis=stretched, keepdims=True) if stretched else grad
     return grad
 
 
@@ -57,8 +57,10 @@ class Op:
     def release(self):
         """Drop the arrays kept for the backward pass (the graph's shape stays, for pictures)."""
         for key in self.__slots__:  # the subclass's own slots: what its forward saved
-            if hasattr(self, key):
+            try:
                 delattr(self, key)
+            except AttributeError:  # never set
+                pass
         self.released = True
 
 

@@ -15,6 +15,7 @@ from .backward import run_backward
 from .checks import DEFAULT_DTYPE
 from .grad_mode import _mode as _grad_mode
 from .tensor_more import MoreTensorMethods
+from .trace import BackwardTrace
 from .versions import clock
 
 
@@ -189,7 +190,6 @@ class Tensor(MoreTensorMethods):
         """
         seed = checks.seed_gradient(self, grad.data if isinstance(grad, Tensor) else grad)
         if trace is True:
-            from .trace import BackwardTrace
             trace = BackwardTrace(echo=True)
         run_backward(self, seed, retain_graph=retain_graph, on_step=trace or None)
 
