@@ -1,18 +1,18 @@
 """Optimizers with per-parameter step sizes: Adam, AdamW, RMSprop, Adagrad (PyTorch's update rules).
 
 Each ``_update`` is the textbook update of one parameter θ with gradient g, written in place;
-the defaults are PyTorch's. ``optim`` re-exports them.
+the defaults are PyTorch's.
 """
 
 import numpy as np
 
-from .optim import Optimizer, _check_number
+from .optimizer import Optimizer, check_number
 
 
 def _check_betas(owner, betas):
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"{owner}: betas must be a pair (β1, β2), got {betas!r}")
-    return tuple(_check_number(owner, f"betas[{i}]", b, 0, 1) for i, b in enumerate(betas))
+    return tuple(check_number(owner, f"betas[{i}]", b, 0, 1) for i, b in enumerate(betas))
 
 
 def _zeros_state(p, state, *names):
@@ -36,8 +36,8 @@ class Adam(Optimizer):
 
     def _check_options(self, group):
         group["betas"] = _check_betas(self.name, group["betas"])
-        group["eps"] = _check_number(self.name, "eps", group["eps"], 0)
-        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
+        group["eps"] = check_number(self.name, "eps", group["eps"], 0)
+        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)."""
@@ -87,10 +87,10 @@ class RMSprop(Optimizer):
                                   "momentum": momentum})
 
     def _check_options(self, group):
-        group["alpha"] = _check_number(self.name, "alpha", group["alpha"], 0, 1, high_inclusive=True)
-        group["eps"] = _check_number(self.name, "eps", group["eps"], 0)
-        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
-        group["momentum"] = _check_number(self.name, "momentum", group["momentum"], 0, 1)
+        group["alpha"] = check_number(self.name, "alpha", group["alpha"], 0, 1, high_inclusive=True)
+        group["eps"] = check_number(self.name, "eps", group["eps"], 0)
+        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
+        group["momentum"] = check_number(self.name, "momentum", group["momentum"], 0, 1)
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η g / (√v + ε), v the running mean of g²."""
@@ -120,9 +120,9 @@ class Adagrad(Optimizer):
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay, "eps": eps})
 
     def _check_options(self, group):
-        group["lr_decay"] = _check_number(self.name, "lr_decay", group["lr_decay"], 0)
-        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
-        group["eps"] = _check_number(self.name, "eps", group["eps"], 0)
+        group["lr_decay"] = check_number(self.name, "lr_decay", group["lr_decay"], 0)
+        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
+        group["eps"] = check_number(self.name, "eps", group["eps"], 0)
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η_t g / (√s + ε), s the sum of every g² so far."""
