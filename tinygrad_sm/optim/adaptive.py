@@ -22,16 +22,28 @@ def _zeros_state(p, state, *names):
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)`` (Kingma & Ba).
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, eps_before_bias_correction=False)``.
 
-    m ← β1 m + (1 - β1) g,  v ← β2 v + (1 - β2) g²,  θ ← θ - η m̂ / (√v̂ + ε) with the bias
-    corrections m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t); ``weight_decay`` adds λθ to g (L2, as
-    PyTorch's Adam; AdamW decays θ directly).
+    Kingma & Ba: m ← β1 m + (1 - β1) g,  v ← β2 v + (1 - β2) g²,  θ ← θ - η m̂ / (√v̂ + ε) with the
+    bias corrections m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t), as PyTorch computes it; ``weight_decay``
+    adds λθ to g (L2, as PyTorch's Adam; AdamW decays θ directly).
+
+    ``eps_before_bias_correction=True`` takes the paper's "more efficient" form instead, as
+    scikit-learn's MLP (and Keras) compute it: θ ← θ - η_t m / (√v + ε) with
+    η_t = η √(1 - β2^t) / (1 - β1^t). ε is then added to √v before the bias correction, which
+    is the first form with ε √(1 - β2^t) in place of ε: a longer step where √v̂ is near ε.
+    The option belongs to the optimizer, not to a parameter group, so ``state_dict()`` does not
+    record it: create the optimizer with the same option before loading a checkpoint.
     """
 
     state_names = ("step", "exp_avg", "exp_avg_sq")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 eps_before_bias_correction=False):
+        if not isinstance(eps_before_bias_correction, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}: eps_before_bias_correction must be True or False, "
+                             f"got {eps_before_bias_correction!r}")
+        self.eps_before_bias_correction = bool(eps_before_bias_correction)
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
     def _check_options(self, group):
@@ -41,18 +53,23 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)."""
-        g = self._with_weight_decay(p, g, group)
+        if group["weight_decay"]:
+            g = self._with_weight_decay(p, g, group)
         self._adam_step(p, g, state, group, eta)
 
-    @staticmethod
-    def _adam_step(p, g, state, group, eta):
+    def _adam_step(self, p, g, state, group, eta):
         beta1, beta2 = group["betas"]
         _zeros_state(p, state, "exp_avg", "exp_avg_sq")
         t = state["step"] = state.get("step", 0) + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)  # β1 m + (1 - β1) g
+        m *= beta1
+        m += (1 - beta1) * g
         v *= beta2
         v += (1 - beta2) * g * g
+        if self.eps_before_bias_correction:
+            eta_t = eta * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+            p.data -= eta_t * m / (np.sqrt(v) + group["eps"])
+            return
         denominator = np.sqrt(v) / np.sqrt(1 - beta2 ** t)
         denominator += group["eps"]
         p.data -= (eta / (1 - beta1 ** t)) * m / denominator

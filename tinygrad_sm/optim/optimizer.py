@@ -26,6 +26,15 @@ def check_number(owner, name, value, low, high=None, low_inclusive=True, high_in
     return float(value)
 
 
+def _usable_gradient(g, theta):
+    """g can update θ in place: a real floating-point array of θ's shape, θ writeable.
+
+    One expression rather than a check per line with its message: ``step`` runs it on every
+    parameter at every step, and the messages are built only when it fails (``_refuse_gradient``).
+    """
+    return isinstance(g, np.ndarray) and g.dtype.kind == "f" and g.shape == theta.shape and theta.flags.writeable
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)``.
 
@@ -96,9 +105,10 @@ class Optimizer:
         All or nothing: every rate, gradient and parameter is checked before any parameter changes.
         """
         t = self.t + 1
-        etas = [self.learning_rate(group, t) for group in self.groups]
+        etas = [self.learning_rate(group, t) if callable(group["lr"]) else group["lr"] for group in self.groups]
         for p in self.params:
-            self._check_gradient(p)
+            if p.grad is not None and not _usable_gradient(p.grad, p.data):
+                self._refuse_gradient(p)
         self.t = t
         index = 0
         for group, eta in zip(self.groups, etas):
@@ -108,10 +118,9 @@ class Optimizer:
                     p._bump_version()  # backward through a graph built before this step now raises
                 index += 1
 
-    def _check_gradient(self, p):
+    def _refuse_gradient(self, p):
+        """Raise the error that says why p.grad cannot update p."""
         g = p.grad
-        if g is None:
-            return
         if not isinstance(g, np.ndarray):
             raise TypeError(f"{self.name}: a gradient must be a numpy array, got {type(g).__name__} for a "
                             f"parameter of shape {p.data.shape}")
@@ -120,8 +129,7 @@ class Optimizer:
                             f"parameter of shape {p.data.shape}")
         if g.shape != p.data.shape:
             raise ValueError(f"{self.name}: a gradient of shape {g.shape} for a parameter of shape {p.data.shape}")
-        if not p.data.flags.writeable:
-            raise ValueError(f"{self.name}: the array of a parameter of shape {p.data.shape} is read-only")
+        raise ValueError(f"{self.name}: the array of a parameter of shape {p.data.shape} is read-only")
 
     def _update(self, p, g, state, group, eta):
         raise NotImplementedError

@@ -35,14 +35,16 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η_t (g + λθ); with momentum v ← μv + (g + λθ), θ ← θ - η_t v (Nesterov: η_t (g + μv))."""
-        p.data -= eta * self._direction(p, g, state, group)
+        if group["weight_decay"]:
+            g = self._with_weight_decay(p, g, group)
+        if group["momentum"]:
+            g = self._with_momentum(p, g, state, group)
+        p.data -= eta * g
 
     @staticmethod
-    def _direction(p, g, state, group):
+    def _with_momentum(p, g, state, group):
+        """v ← μv + g (v = g at the first step); the step's direction v, or g + μv for Nesterov."""
         mu = group["momentum"]
-        g = Optimizer._with_weight_decay(p, g, group)
-        if not mu:
-            return g
         v = state.get("momentum_buffer")
         if v is None:
             v = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
