@@ -31,7 +31,7 @@ class Adam(Optimizer):
     ``eps_before_bias_correction=True`` takes the paper's "more efficient" form instead, as
     scikit-learn's MLP (and Keras) compute it: θ ← θ - η_t m / (√v + ε) with
     η_t = η √(1 - β2^t) / (1 - β1^t). ε is then added to √v before the bias correction, which
-    is the first form with ε √(1 - β2^t) in place of ε: a longer step where √v̂ is near ε.
+    is the first form with ε / √(1 - β2^t) in place of ε: a shorter step where √v̂ is near ε.
     The option belongs to the optimizer, not to a parameter group, so ``state_dict()`` does not
     record it: create the optimizer with the same option before loading a checkpoint.
     """
