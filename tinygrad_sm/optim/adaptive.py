@@ -58,9 +58,11 @@ class Adam(Optimizer):
         self._adam_step(p, g, state, group, eta)
 
     def _adam_step(self, p, g, state, group, eta):
+        """m ← β1 m + (1 - β1) g,  v ← β2 v + (1 - β2) g², then θ's step in the form chosen."""
         beta1, beta2 = group["betas"]
-        _zeros_state(p, state, "exp_avg", "exp_avg_sq")
-        t = state["step"] = state.get("step", 0) + 1
+        if not state:  # the first step (a loaded state always holds all three)
+            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+        t = state["step"] = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         m += (1 - beta1) * g

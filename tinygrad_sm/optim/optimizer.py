@@ -15,6 +15,7 @@ from ..autograd import Tensor
 
 
 def check_number(owner, name, value, low, high=None, low_inclusive=True, high_inclusive=False):
+    """``value`` as a float, or a ValueError naming ``owner``, ``name`` and the bounds it breaks."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
     ok = ok and (value >= low if low_inclusive else value > low)
     ok = ok and (high is None or (value <= high if high_inclusive else value < high))
@@ -105,7 +106,7 @@ class Optimizer:
         All or nothing: every rate, gradient and parameter is checked before any parameter changes.
         """
         t = self.t + 1
-        etas = [self.learning_rate(group, t) if callable(group["lr"]) else group["lr"] for group in self.groups]
+        etas = [self.learning_rate(group, t) for group in self.groups]
         for p in self.params:
             if p.grad is not None and not _usable_gradient(p.grad, p.data):
                 self._refuse_gradient(p)

@@ -37,18 +37,13 @@ class SGD(Optimizer):
         """θ ← θ - η_t (g + λθ); with momentum v ← μv + (g + λθ), θ ← θ - η_t v (Nesterov: η_t (g + μv))."""
         if group["weight_decay"]:
             g = self._with_weight_decay(p, g, group)
-        if group["momentum"]:
-            g = self._with_momentum(p, g, state, group)
-        p.data -= eta * g
-
-    @staticmethod
-    def _with_momentum(p, g, state, group):
-        """v ← μv + g (v = g at the first step); the step's direction v, or g + μv for Nesterov."""
         mu = group["momentum"]
-        v = state.get("momentum_buffer")
-        if v is None:
-            v = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
-        else:
-            v *= mu
-            v += g
-        return g + mu * v if group["nesterov"] else v
+        if mu:
+            v = state.get("momentum_buffer")
+            if v is None:  # the first step: v = g
+                v = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+            else:
+                v *= mu
+                v += g
+            g = g + mu * v if group["nesterov"] else v
+        p.data -= eta * g
