@@ -69,9 +69,9 @@ def make_optimizer(solver, module, lr, momentum=0.0, l2=0.0):
     "sgd" is the notes' θ ← θ - η g, with momentum μ as v ← μv + g, θ ← θ - η v (optim.SGD);
     "adam" is optim.Adam in scikit-learn's form (ε added to √v before the bias correction,
     ``eps_before_bias_correction=True``), so the accuracies quoted for the estimators stay theirs.
-    The state is kept by parameter position, so a deepcopy of (module, optimizer) keeps it.
+    Deep-copying (module, optimizer) together gives an optimizer of the copied parameters, state and all.
     """
-    groups = weight_decay_groups(module, l2)
+    groups = weight_decay_groups(module, l2) if l2 else module.parameters()  # one group: a cheaper step
     if solver == "adam":
         return optim.Adam(groups, lr=lr, eps_before_bias_correction=True)
     return optim.SGD(groups, lr=lr, momentum=momentum)
