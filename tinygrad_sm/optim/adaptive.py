@@ -59,22 +59,35 @@ class Adam(Optimizer):
 
     def _adam_step(self, p, g, state, group, eta):
         """m ← β1 m + (1 - β1) g,  v ← β2 v + (1 - β2) g², then θ's step in the form chosen."""
-        beta1, beta2 = group["betas"]
         if not state:  # the first step (a loaded state always holds all three)
             state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
         t = state["step"] = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if self.eps_before_bias_correction:
+            self._scikit_learn_step(p, g, m, v, t, group, eta)
+            return
+        beta1, beta2 = group["betas"]
+        m += (1 - beta1) * (g - m)  # β1 m + (1 - β1) g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denominator = np.sqrt(v) / np.sqrt(1 - beta2 ** t)
+        denominator += group["eps"]
+        p.data -= (eta / (1 - beta1 ** t)) * m / denominator
+
+    @staticmethod
+    def _scikit_learn_step(p, g, m, v, t, group, eta):
+        """θ ← θ - η_t m / (√v + ε), η_t = η √(1 - β2^t) / (1 - β1^t), in scikit-learn's arithmetic.
+
+        Each moment is updated as scikit-learn writes it (β1 m + (1 - β1) g, not the lerp above),
+        so the estimators' fits are the same, bit for bit, as with their former own optimizer.
+        """
+        beta1, beta2 = group["betas"]
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2
         v += (1 - beta2) * g * g
-        if self.eps_before_bias_correction:
-            eta_t = eta * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-            p.data -= eta_t * m / (np.sqrt(v) + group["eps"])
-            return
-        denominator = np.sqrt(v) / np.sqrt(1 - beta2 ** t)
-        denominator += group["eps"]
-        p.data -= (eta / (1 - beta1 ** t)) * m / denominator
+        eta_t = eta * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+        p.data -= eta_t * m / (np.sqrt(v) + group["eps"])
 
 
 class AdamW(Adam):
