@@ -284,7 +284,8 @@ def train_epochs(estimator, module, optimizer, X, targets, rng, epochs, hint, va
     """``epochs`` passes (fewer if the stopping rule fires) over standardised X; returns (Progress, history).
 
     ``validation`` is (X_val, t_val, score_fn) for early stopping. Each step is the notes'
-    g ← ∇_θ (1/m) Σ_i L(f(x^(i); θ), y^(i)); θ ← θ - η g (003), or Adam's step.
+    g ← ∇_θ (1/m) Σ_i L(f(x^(i); θ), y^(i)); θ ← θ - η g, or Adam's step (SGD as in
+    the notes "Classification" (CS 577, lecture 04)).
     """
     name = type(estimator).__name__
     progress = Progress(estimator, validation is not None)
