@@ -1,7 +1,7 @@
 """What the estimators share: parameter and input checks, the SGD training loop, and prediction.
 
-Only tinygrad_sm's public API is used here (Tensor, no_grad, nn, data), except that Solver.step
-bumps each parameter's version counter itself, as optim's step does.
+Only tinygrad_sm's public API is used here (Tensor, no_grad, nn, optim, data): the estimators
+train through optim.SGD and optim.Adam.
 """
 
 import contextlib
@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from tinygrad_sm import Tensor, nn, no_grad
+from tinygrad_sm import Tensor, nn, no_grad, optim
 from tinygrad_sm.data import minibatches
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -54,67 +54,40 @@ def make_rng(random_state):
     return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-# ---------------------------------------------------------------- solvers
+# ---------------------------------------------------------------- optimizers
 
 def weight_decay_groups(module, l2):
     """Weight decay λ = l2 on the weights only: biases are not penalised (as in scikit-learn)."""
     named = module.named_parameters()
-    return [([p for name, p in named if name.endswith("weight")], l2),
-            ([p for name, p in named if not name.endswith("weight")], 0.0)]
+    return [{"params": [p for name, p in named if name.endswith("weight")], "weight_decay": l2},
+            {"params": [p for name, p in named if not name.endswith("weight")], "weight_decay": 0.0}]
 
 
-class Solver:
-    """The update rules of ``solver``, with their state kept by parameter position (so a deepcopy keeps it).
+def make_optimizer(solver, module, lr, momentum=0.0, l2=0.0):
+    """The optimizer that ``solver`` names, over ``module``'s parameters, λθ added to the weights' g.
 
-    "sgd" is the notes' θ ← θ - η g, with momentum μ as v ← μv + g, θ ← θ - η v (003);
-    "adam" keeps running means m ← β1 m + (1-β1) g, v ← β2 v + (1-β2) g² and steps
-    θ ← θ - η m̂ / (√v̂ + ε) with the bias-corrected m̂, v̂ (Kingma and Ba; scikit-learn's MLP default),
-    computed as scikit-learn does, η √(1-β2^t)/(1-β1^t) · m / (√v + ε), so ε enters before the bias
-    correction; optim.Adam adds ε to √v̂, a slightly different step where √v̂ is small (why it is
-    not used here: the quoted accuracies are this rule's). Both add λθ to g for weight decay.
+    "sgd" is the notes' θ ← θ - η g, with momentum μ as v ← μv + g, θ ← θ - η v (optim.SGD);
+    "adam" is optim.Adam in scikit-learn's form (ε added to √v before the bias correction,
+    ``eps_before_bias_correction=True``), so the accuracies quoted for the estimators stay theirs.
+    Deep-copying (module, optimizer) together gives an optimizer of the copied parameters, state and all.
     """
+    groups = weight_decay_groups(module, l2) if l2 else module.parameters()  # one group: a cheaper step
+    if solver == "adam":
+        return optim.Adam(groups, lr=lr, eps_before_bias_correction=True)
+    return optim.SGD(groups, lr=lr, momentum=momentum)
 
-    BETAS, EPS = (0.9, 0.999), 1e-8
 
-    def __init__(self, kind, module, lr, momentum=0.0, l2=0.0):
-        self.kind, self.lr, self.momentum, self.t = kind, lr, momentum, 0
-        self.params, self.decays = [], []
-        for params, decay in weight_decay_groups(module, l2):
-            self.params += params
-            self.decays += [decay] * len(params)
-        self.first = [np.zeros_like(p.data) for p in self.params]
-        self.second = [np.zeros_like(p.data) for p in self.params] if kind == "adam" else None
+def is_solver(optimizer, solver):
+    """True when ``optimizer`` is the one ``make_optimizer(solver, ...)`` makes."""
+    return isinstance(optimizer, optim.Adam if solver == "adam" else optim.SGD)
 
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
 
-    def step(self):
-        """One update of every parameter that has a gradient (p.data in place, as optim.SGD does)."""
-        self.t += 1
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            g = p.grad + self.decays[i] * p.data if self.decays[i] else p.grad
-            p.data -= self._adam(i, g) if self.kind == "adam" else self._sgd(i, g)
-            p._bump_version()  # as optim's step does (p.sub_ would too, but its checks cost ~5 µs a parameter a step)
-
-    def _sgd(self, i, g):
-        if not self.momentum:
-            return self.lr * g
-        v = self.first[i]
-        v *= self.momentum
-        v += g
-        return self.lr * v
-
-    def _adam(self, i, g):
-        (beta1, beta2), m, v = self.BETAS, self.first[i], self.second[i]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * g * g
-        eta = self.lr * np.sqrt(1 - beta2 ** self.t) / (1 - beta1 ** self.t)
-        return eta * m / (np.sqrt(v) + self.EPS)
+def set_step_size(optimizer, lr, momentum):
+    """Use η = lr (and μ = momentum, for SGD) from the next step on, keeping the running state."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+        if "momentum" in group:
+            group["momentum"] = momentum
 
 
 # ---------------------------------------------------------------- feature scaling folded into the first layer
@@ -256,15 +229,15 @@ def diverged(estimator, epoch, detail, hint):
     return ValueError(f"{type(estimator).__name__}: training diverged at epoch {epoch} ({detail}); {hint}")
 
 
-def run_epoch(estimator, module, solver, X, targets, rng):
+def run_epoch(estimator, module, optimizer, X, targets, rng):
     """One pass of minibatch steps; returns (mean loss, fraction classified correctly or None)."""
     total_loss, correct = 0.0, 0
     for X_batch, y_batch in minibatches(X, targets, estimator.batch_size, shuffle=True, rng=rng):
         scores = module(Tensor(X_batch))
         loss = estimator._loss(scores, y_batch)
-        solver.zero_grad()
+        optimizer.zero_grad()
         loss.backward()
-        solver.step()
+        optimizer.step()
         total_loss += loss.item() * len(y_batch)
         if estimator._counts_correct:
             correct += np.count_nonzero(scores.data.argmax(axis=1) == y_batch)
@@ -302,16 +275,17 @@ def single_threaded_blas():
                 _blas_state["limiter"].restore_original_limits()
 
 
-def train(estimator, module, solver, X, targets, rng, epochs, hint, validation=None):
+def train(estimator, module, optimizer, X, targets, rng, epochs, hint, validation=None):
     with single_threaded_blas():
-        return train_epochs(estimator, module, solver, X, targets, rng, epochs, hint, validation)
+        return train_epochs(estimator, module, optimizer, X, targets, rng, epochs, hint, validation)
 
 
-def train_epochs(estimator, module, solver, X, targets, rng, epochs, hint, validation=None):
+def train_epochs(estimator, module, optimizer, X, targets, rng, epochs, hint, validation=None):
     """``epochs`` passes (fewer if the stopping rule fires) over standardised X; returns (Progress, history).
 
     ``validation`` is (X_val, t_val, score_fn) for early stopping. Each step is the notes'
-    g ← ∇_θ (1/m) Σ_i L(f(x^(i); θ), y^(i)); θ ← θ - η g (003), or Adam's step.
+    g ← ∇_θ (1/m) Σ_i L(f(x^(i); θ), y^(i)); θ ← θ - η g, or Adam's step (SGD as in
+    the notes "Classification" (CS 577, lecture 04)).
     """
     name = type(estimator).__name__
     progress = Progress(estimator, validation is not None)
@@ -319,7 +293,7 @@ def train_epochs(estimator, module, solver, X, targets, rng, epochs, hint, valid
     history = {"loss": [], "accuracy": []} if count_correct else {"loss": []}
     bar = tqdm(range(1, epochs + 1), desc=name, unit="epoch", disable=not estimator.verbose)
     for epoch in bar:
-        loss, accuracy = run_epoch(estimator, module, solver, X, targets, rng)
+        loss, accuracy = run_epoch(estimator, module, optimizer, X, targets, rng)
         check_finite(estimator, module, epoch, loss, hint)
         history["loss"].append(loss)
         shown = {"loss": f"{loss:.4f}"}
@@ -385,10 +359,10 @@ class SGDTrainedMixin(AtomicFitMixin):
         self.lr_ = auto_lr(self, Z)
         if warm:  # a new module is initialised for standardised features already
             to_standardized(self._first_linear(module), mean, scale)
-        solver = Solver(self.solver, module, self.lr_, self.momentum, self.l2)
-        progress, history = train(self, module, solver, Z, targets, rng, self.epochs, divergence_hint(self, X),
+        optimizer = make_optimizer(self.solver, module, self.lr_, self.momentum, self.l2)
+        progress, history = train(self, module, optimizer, Z, targets, rng, self.epochs, divergence_hint(self, X),
                                   validation)
-        self._store(module, solver, rng, mean, scale, X, progress, history, keep=warm)
+        self._store(module, optimizer, rng, mean, scale, X, progress, history, keep=warm)
         return self
 
     def partial_fit(self, X, y, classes=None):
@@ -406,22 +380,22 @@ class SGDTrainedMixin(AtomicFitMixin):
         if first:
             rng = make_rng(self.random_state)
             mean, scale = feature_scaling(X, self.standardize)
-            module, solver = self._new_module(X.shape[1], n_outputs, rng), None
+            module, optimizer = self._new_module(X.shape[1], n_outputs, rng), None
         else:
-            module, solver, rng = copy.deepcopy((self.module_, getattr(self, "_solver", None), self._rng))
+            module, optimizer, rng = copy.deepcopy((self.module_, getattr(self, "_optimizer", None), self._rng))
             mean, scale = self.x_mean_, self.x_scale_
             to_standardized(self._first_linear(module), mean, scale)
         Z = ((X - mean) / scale).astype(np.float32)
         if first or self.lr != "auto":  # "auto" keeps the step size found on the first call
             self.lr_ = auto_lr(self, Z)
-        if solver is None or solver.kind != self.solver:
-            solver = Solver(self.solver, module, self.lr_, self.momentum, self.l2)
-        solver.lr, solver.momentum = self.lr_, self.momentum
-        progress, history = train(self, module, solver, Z, targets, rng, 1, divergence_hint(self, X))
-        self._store(module, solver, rng, mean, scale, X, progress, history, keep=not first)
+        if optimizer is None or not is_solver(optimizer, self.solver):
+            optimizer = make_optimizer(self.solver, module, self.lr_, self.momentum, self.l2)
+        set_step_size(optimizer, self.lr_, self.momentum)
+        progress, history = train(self, module, optimizer, Z, targets, rng, 1, divergence_hint(self, X))
+        self._store(module, optimizer, rng, mean, scale, X, progress, history, keep=not first)
         return self
 
-    def _store(self, module, solver, rng, mean, scale, X, progress, history, keep):
+    def _store(self, module, optimizer, rng, mean, scale, X, progress, history, keep):
         """Fold the scaling back, check the result, and set the fitted attributes (appending when ``keep``)."""
         to_raw(self._first_linear(module), mean, scale)
         check_finite(self, module, len(progress.loss_curve), progress.loss_curve[-1], divergence_hint(self, X))
@@ -430,7 +404,7 @@ class SGDTrainedMixin(AtomicFitMixin):
         history["loss"] = [loss * factor for loss in history["loss"]]
         if keep:
             history = {key: self.history_[key] + values for key, values in history.items()}
-        self.module_, self._solver, self._rng, self.x_mean_, self.x_scale_ = module, solver, rng, mean, scale
+        self.module_, self._optimizer, self._rng, self.x_mean_, self.x_scale_ = module, optimizer, rng, mean, scale
         self.loss_curve_ = (self.loss_curve_ if keep else []) + progress.loss_curve
         self.n_iter_ = (self.n_iter_ if keep else 0) + len(progress.loss_curve)
         self.validation_scores_ = progress.validation_scores

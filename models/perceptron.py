@@ -1,4 +1,4 @@
-"""The multiclass perceptron of 003_c7770d845551d3f5.txt, with optional averaging."""
+"""The multiclass perceptron of the notes "Classification" (CS 577, lecture 04), with optional averaging."""
 
 import copy
 
@@ -43,7 +43,8 @@ def averaged_weights(W, total, steps):
 
 
 class MulticlassPerceptron(LinearCoefficientsMixin, LinearScoresClassifier):
-    """f(x; W) = argmax_ŷ w_ŷᵀx with the perceptron update (003_c7770d845551d3f5.txt).
+    """f(x; W) = argmax_ŷ w_ŷᵀx with the perceptron update
+    (the notes "Classification" (CS 577, lecture 04)).
 
     Start from W = 0; for each sample in turn, on a mistake (y not the only argmax) move the
     wrong winner away, w_ŷ -= x, and the true class closer, w_y += x. A bias per class is

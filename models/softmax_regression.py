@@ -7,7 +7,8 @@ from ._base import LinearCoefficientsMixin, ProbabilisticClassifier, SGDTrainedM
 
 
 class SoftmaxRegression(SGDTrainedMixin, LinearCoefficientsMixin, ProbabilisticClassifier):
-    """z = Wᵀx + b, ŷ = softmax(z), loss f_CE = -(1/n) Σ_i Σ_k y_k log ŷ_k (001_b606231dbf973e55.txt).
+    """z = Wᵀx + b, ŷ = softmax(z), loss f_CE = -(1/n) Σ_i Σ_k y_k log ŷ_k
+    (the notes "Softmax regression" (CS 453X, class 8)).
 
     With ``solver="sgd"`` each minibatch step is W ← W - η (1/m) X(Ŷ - Y) (plus momentum and
     l2 on W when set); the gradient comes from the engine's fused cross-entropy. W and b start

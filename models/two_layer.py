@@ -1,4 +1,4 @@
-"""Two-layer networks of 003_c7770d845551d3f5.txt: a classifier (softmax cross-entropy) and a regressor (MSE)."""
+"""Two-layer networks of the notes "Classification" (CS 577, lecture 04): a classifier and a regressor."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -48,7 +48,8 @@ CONTROLS_DOC = """Training controls, with scikit-learn's names and meanings (tho
 
 
 class TwoLayerNet(TwoLayerParamsMixin, SGDTrainedMixin, ProbabilisticClassifier):
-    """z = W2ᵀ g(W1ᵀx + b1) + b2, ŷ = softmax(z), cross-entropy loss (003_c7770d845551d3f5.txt).
+    """z = W2ᵀ g(W1ᵀx + b1) + b2, ŷ = softmax(z), cross-entropy loss
+    (the notes "Classification" (CS 577, lecture 04)).
 
     The backward is the notes' ∂J/∂W2 = g(h) (ŷ - onehot(y))ᵀ, ∂J/∂W1 = ((W2 (ŷ - onehot(y))) ⊙ g'(h)) xᵀ,
     computed by the engine. Weights start He-initialised from random_state (nn.Linear), biases 0.
@@ -98,7 +99,8 @@ def target_scaling(estimator, y):
 
 
 class TwoLayerRegressor(TwoLayerParamsMixin, SGDTrainedMixin, RegressorMixin, BaseEstimator):
-    """z = w2ᵀ g(W1ᵀx + b1) + b2 with squared error J_i = (y^(i) - z^(i))² (003_c7770d845551d3f5.txt).
+    """z = w2ᵀ g(W1ᵀx + b1) + b2 with squared error J_i = (y^(i) - z^(i))²
+    (the notes "Classification" (CS 577, lecture 04)).
 
     The network is trained on the standardised target (y - mean) / std, so the default lr works
     whatever the units of y; predict maps back, mean + std · z. ``loss_curve_`` and

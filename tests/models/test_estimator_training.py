@@ -42,12 +42,13 @@ def assert_same_parameters(a, b, **tolerance):
 # ---------------------------------------------------------------- the solvers
 
 def three_steps(solver_kind, **kwargs):
-    """Three steps of models._base.Solver on a tiny net, and the gradients it was given."""
-    from tinygrad_sm.models._base import Solver
+    """Three steps of the estimators' optimizer (models._base.make_optimizer) on a tiny net, and its gradients."""
+    from tinygrad_sm.models._base import make_optimizer
     rng = np.random.default_rng(0)
     module = nn.Sequential(nn.Linear(3, 4, rng=rng), nn.ReLU(), nn.Linear(4, 2, rng=rng))
     start = [p.data.copy() for p in module.parameters()]
-    solver, X, y, grads = Solver(solver_kind, module, **kwargs), rng.standard_normal((8, 3)), np.arange(8) % 2, []
+    solver = make_optimizer(solver_kind, module, **kwargs)
+    X, y, grads = rng.standard_normal((8, 3)), np.arange(8) % 2, []
     for _ in range(3):
         solver.zero_grad()
         nn.cross_entropy(module(Tensor(X.astype(np.float32))), y).backward()
@@ -82,11 +83,11 @@ def test_sgd_solver_matches_the_engines_optim_sgd_with_momentum():
 
 @pytest.mark.parametrize("solver_kind", ["sgd", "adam"])
 def test_a_solver_step_bumps_the_versions_so_a_graph_built_before_it_refuses_backward(solver_kind):
-    from tinygrad_sm.models._base import Solver
+    from tinygrad_sm.models._base import make_optimizer
     rng = np.random.default_rng(0)
     module = nn.Linear(3, 2, rng=rng)
     X, y = Tensor(rng.standard_normal((4, 3)).astype(np.float32)), np.arange(4) % 2
-    solver = Solver(solver_kind, module, lr=0.1)
+    solver = make_optimizer(solver_kind, module, lr=0.1)
     nn.cross_entropy(module(X), y).backward()
     stale = nn.cross_entropy(module(X), y)  # saved W before the step
     solver.step()

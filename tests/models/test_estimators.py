@@ -350,6 +350,23 @@ def test_models_use_only_the_public_api():
                 raise AssertionError(f"{path.name} uses engine internals: .{node.attr}")
 
 
+def test_models_touch_no_private_name_of_the_engine_or_optim():
+    """No `p._bump_version()` or any other private attribute of Tensor or an optimizer in models/ (issue 15)."""
+    private = {name for cls in (Tensor, optim.Optimizer, optim.SGD, optim.Adam) for name in dir(cls)
+               if name.startswith("_") and not name.startswith("__")}
+    folder = pathlib.Path(__file__).resolve().parents[2] / "models"
+    for path in folder.glob("*.py"):
+        used = {node.attr for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Attribute)}
+        assert not used & private, f"{path.name} uses {sorted(used & private)}"
+
+
+@pytest.mark.parametrize("solver, optimizer", [("sgd", optim.SGD), ("adam", optim.Adam)])
+def test_estimators_train_through_optim(solver, optimizer, digits):
+    X_train, _, y_train, _ = digits
+    model = TwoLayerNet(hidden=8, solver=solver, epochs=1, random_state=0).fit(X_train, y_train)
+    assert type(model._optimizer) is optimizer
+
+
 # ---------------------------------------------------------------- scikit-learn's own estimator checks
 
 # Two checks are left out, each for a reason outside our estimators:

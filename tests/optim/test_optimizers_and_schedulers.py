@@ -249,6 +249,51 @@ def test_adam_first_step_moves_each_coordinate_by_about_lr():
     np.testing.assert_allclose(p.data, [0.99, 1.01, 0.99], rtol=1e-6)
 
 
+def adam_by_hand(theta, grads, lr, betas, eps, eps_before_bias_correction):
+    """Kingma and Ba's update in closed form, with ε added to √v̂ (PyTorch) or to √v (scikit-learn)."""
+    (beta1, beta2), m, v = betas, 0.0, 0.0
+    for t, g in enumerate(grads, start=1):
+        m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+        if eps_before_bias_correction:
+            theta = theta - lr * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) * m / (np.sqrt(v) + eps)
+        else:
+            theta = theta - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+    return theta
+
+
+@pytest.mark.parametrize("eps_before_bias_correction", [False, True])
+def test_adam_matches_the_closed_form_with_either_placement_of_eps(eps_before_bias_correction):
+    """A large ε (0.1) against gradients of size 0.01..3 makes the two placements differ by far more than rounding."""
+    grads = [np.array([0.01, -3.0, 0.5]), np.array([0.02, 1.0, -0.5]), np.array([-0.01, 2.0, 0.25])]
+    p = param([1.0, -1.0, 0.5])
+    opt = optim.Adam([p], lr=0.1, betas=(0.8, 0.9), eps=0.1, eps_before_bias_correction=eps_before_bias_correction)
+    for g in grads:
+        p.grad = g
+        opt.step()
+    expected = adam_by_hand(np.array([1.0, -1.0, 0.5]), grads, 0.1, (0.8, 0.9), 0.1, eps_before_bias_correction)
+    other = adam_by_hand(np.array([1.0, -1.0, 0.5]), grads, 0.1, (0.8, 0.9), 0.1, not eps_before_bias_correction)
+    np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+    assert np.max(np.abs(expected - other)) > 1e-3
+
+
+def test_adam_eps_before_bias_correction_is_eps_over_sqrt_one_minus_beta2_t_added_to_sqrt_v_hat():
+    """At t = 1, m̂ = g and v̂ = g², and ε added to √v is ε / √(1 - β2) added to √v̂ = |g|."""
+    p = with_grad([1.0], [0.02])
+    optim.Adam([p], lr=0.1, eps=0.05, eps_before_bias_correction=True).step()
+    assert p.data[0] == pytest.approx(1.0 - 0.1 * 0.02 / (0.02 + 0.05 / np.sqrt(1 - 0.999)), rel=1e-12)
+
+
+def test_adam_eps_before_bias_correction_must_be_a_bool_and_leaves_the_state_dict_as_it_was():
+    with pytest.raises(ValueError, match="Adam: eps_before_bias_correction must be True or False, got 'yes'"):
+        optim.Adam([param([1.0])], eps_before_bias_correction="yes")
+    p, q = with_grad([1.0], [0.5]), with_grad([1.0], [0.5])
+    plain, sklearn_form = optim.Adam([p]), optim.Adam([q], eps_before_bias_correction=True)
+    plain.step()
+    sklearn_form.step()
+    saved, other = plain.state_dict(), sklearn_form.state_dict()
+    assert saved["param_groups"] == other["param_groups"] and set(saved["state"][0]) == set(other["state"][0])
+
+
 def test_adagrad_and_rmsprop_by_hand():
     p = with_grad([1.0], [2.0])
     opt = optim.Adagrad([p], lr=0.5, lr_decay=0.1)

@@ -7,7 +7,7 @@ is called with the step number t = 1, 2, ... as the notes write η_t.)
 
 import math
 
-from .optim import Optimizer, _check_number
+from .optimizer import Optimizer, check_number
 
 
 class LRScheduler:
@@ -52,7 +52,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer, step_size, gamma=0.1):
         if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
-        self.step_size, self.gamma = step_size, _check_number("StepLR", "gamma", gamma, 0, low_inclusive=False)
+        self.step_size, self.gamma = step_size, check_number("StepLR", "gamma", gamma, 0, low_inclusive=False)
         super().__init__(optimizer)
 
     def rate(self, base, epoch):
@@ -63,7 +63,7 @@ class ExponentialLR(LRScheduler):
     """η_e = η_0 γ^e."""
 
     def __init__(self, optimizer, gamma):
-        self.gamma = _check_number("ExponentialLR", "gamma", gamma, 0, low_inclusive=False)
+        self.gamma = check_number("ExponentialLR", "gamma", gamma, 0, low_inclusive=False)
         super().__init__(optimizer)
 
     def rate(self, base, epoch):
@@ -76,7 +76,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer, T_max, eta_min=0.0):
         if not isinstance(T_max, int) or isinstance(T_max, bool) or T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be an int >= 1, got {T_max!r}")
-        self.T_max, self.eta_min = T_max, _check_number("CosineAnnealingLR", "eta_min", eta_min, 0)
+        self.T_max, self.eta_min = T_max, check_number("CosineAnnealingLR", "eta_min", eta_min, 0)
         super().__init__(optimizer)
 
     def rate(self, base, epoch):

@@ -1,27 +1,21 @@
-"""Stochastic gradient descent, as in the notes (003_c7770d845551d3f5.txt):
+"""The base the optimizers share: parameter groups, ``zero_grad``, an all-or-nothing ``step`` and a
+``state_dict`` that ``save``/``load`` can write; and the option check they all use.
 
-    for t = 1, 2, ...:   g ← ∇_θ (1/m) Σ_i L(f(x^(i); θ), y^(i));   θ ← θ - η_t g
-
-with two common additions: weight decay λ (g ← g + λθ, the gradient of (λ/2)‖θ‖²) and
-momentum μ (v ← μv + g; θ ← θ - η_t v, PyTorch's convention), optionally Nesterov's
-(θ ← θ - η_t (g + μv)). Updates are in place (``param.data -= ...``, then the parameter's
-version is bumped), so tensors held elsewhere see the new values and a graph built before the
-step refuses to run backward.
-
-``Optimizer`` is the small base the other optimizers share (``Adam``, ``AdamW``, ``RMSprop``,
-``Adagrad`` in ``adaptive.py``; the learning-rate schedulers in ``lr_scheduler.py``; all
-re-exported here): parameter groups, ``zero_grad``, an all-or-nothing ``step`` and a
-``state_dict`` that ``save``/``load`` can write.
+Each optimizer (``SGD`` in ``sgd.py``; ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad`` in
+``adaptive.py``) writes only the update of one parameter. Updates are in place
+(``param.data -= ...``, then the parameter's version is bumped), so tensors held elsewhere see
+the new values and a graph built before the step refuses to run backward.
 """
 
 import numbers
 
 import numpy as np
 
-from .autograd import Tensor
+from ..autograd import Tensor
 
 
-def _check_number(owner, name, value, low, high=None, low_inclusive=True, high_inclusive=False):
+def check_number(owner, name, value, low, high=None, low_inclusive=True, high_inclusive=False):
+    """``value`` as a float, or a ValueError naming ``owner``, ``name`` and the bounds it breaks."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
     ok = ok and (value >= low if low_inclusive else value > low)
     ok = ok and (high is None or (value <= high if high_inclusive else value < high))
@@ -31,6 +25,15 @@ def _check_number(owner, name, value, low, high=None, low_inclusive=True, high_i
             bound += f" and {'<=' if high_inclusive else '<'} {high}"
         raise ValueError(f"{owner}: {name} must be a finite number {bound}, got {value!r}")
     return float(value)
+
+
+def _usable_gradient(g, theta):
+    """g can update θ in place: a real floating-point array of θ's shape, θ writeable.
+
+    One expression rather than a check per line with its message: ``step`` runs it on every
+    parameter at every step, and the messages are built only when it fails (``_refuse_gradient``).
+    """
+    return isinstance(g, np.ndarray) and g.dtype.kind == "f" and g.shape == theta.shape and theta.flags.writeable
 
 
 class Optimizer:
@@ -81,7 +84,7 @@ class Optimizer:
 
     def _check_group(self, group):
         if not callable(group["lr"]):
-            _check_number(self.name, "lr", group["lr"], 0, low_inclusive=False)
+            check_number(self.name, "lr", group["lr"], 0, low_inclusive=False)
         self._check_options(group)
 
     def _check_options(self, group):
@@ -93,7 +96,7 @@ class Optimizer:
         if not callable(lr):
             return lr
         t = self.t if t is None else t
-        return _check_number(self.name, f"lr({t}) from the schedule", lr(t), 0, low_inclusive=False)
+        return check_number(self.name, f"lr({t}) from the schedule", lr(t), 0, low_inclusive=False)
 
     # ------------------------------------------------------------ the step
 
@@ -105,7 +108,8 @@ class Optimizer:
         t = self.t + 1
         etas = [self.learning_rate(group, t) for group in self.groups]
         for p in self.params:
-            self._check_gradient(p)
+            if p.grad is not None and not _usable_gradient(p.grad, p.data):
+                self._refuse_gradient(p)
         self.t = t
         index = 0
         for group, eta in zip(self.groups, etas):
@@ -115,10 +119,9 @@ class Optimizer:
                     p._bump_version()  # backward through a graph built before this step now raises
                 index += 1
 
-    def _check_gradient(self, p):
+    def _refuse_gradient(self, p):
+        """Raise the error that says why p.grad cannot update p."""
         g = p.grad
-        if g is None:
-            return
         if not isinstance(g, np.ndarray):
             raise TypeError(f"{self.name}: a gradient must be a numpy array, got {type(g).__name__} for a "
                             f"parameter of shape {p.data.shape}")
@@ -127,8 +130,7 @@ class Optimizer:
                             f"parameter of shape {p.data.shape}")
         if g.shape != p.data.shape:
             raise ValueError(f"{self.name}: a gradient of shape {g.shape} for a parameter of shape {p.data.shape}")
-        if not p.data.flags.writeable:
-            raise ValueError(f"{self.name}: the array of a parameter of shape {p.data.shape} is read-only")
+        raise ValueError(f"{self.name}: the array of a parameter of shape {p.data.shape} is read-only")
 
     def _update(self, p, g, state, group, eta):
         raise NotImplementedError
@@ -250,49 +252,3 @@ def _from_plain(value):
     if isinstance(value, np.ndarray):
         value = value.tolist()
     return tuple(value) if isinstance(value, list) else value
-
-
-class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0.0, weight_decay=0.0, nesterov=False)``.
-
-    ``lr``: a positive number η, or a schedule ``lr(t) -> η_t`` called with t = 1, 2, ...
-    """
-
-    state_names = ("momentum_buffer",)
-
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
-        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,
-                                  "nesterov": nesterov})
-
-    def _check_options(self, group):
-        group["momentum"] = _check_number(self.name, "momentum", group["momentum"], 0, 1)
-        group["weight_decay"] = _check_number(self.name, "weight_decay", group["weight_decay"], 0)
-        if not isinstance(group["nesterov"], (bool, np.bool_)):
-            raise ValueError(f"{self.name}: nesterov must be True or False, got {group['nesterov']!r}")
-        if group["nesterov"] and not group["momentum"]:
-            raise ValueError(f"{self.name}: nesterov needs momentum > 0")
-        group["nesterov"] = bool(group["nesterov"])
-
-    def _update(self, p, g, state, group, eta):
-        """θ ← θ - η_t (g + λθ); with momentum v ← μv + (g + λθ), θ ← θ - η_t v (Nesterov: η_t (g + μv))."""
-        p.data -= eta * self._direction(p, g, state, group)
-
-    @staticmethod
-    def _direction(p, g, state, group):
-        mu = group["momentum"]
-        g = Optimizer._with_weight_decay(p, g, group)
-        if not mu:
-            return g
-        v = state.get("momentum_buffer")
-        if v is None:
-            v = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
-        else:
-            v *= mu
-            v += g
-        return g + mu * v if group["nesterov"] else v
-
-
-from .adaptive import Adagrad, Adam, AdamW, RMSprop  # noqa: E402 (they subclass Optimizer)
-from .lr_scheduler import CosineAnnealingLR, ExponentialLR, StepLR  # noqa: E402
-
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
