@@ -35,7 +35,7 @@ LR = 0.01
 ADAM_LR = 1e-3
 
 FULL = dict(rows=5000, batches=(1, 32, 256), rounds=5, op_chain=200, op_chain_calls=20,
-            long_chains=(1_000, 10_000, 100_000), long_rounds=3, memory_batch=256, seconds=1.0, layernorm_batch=64)
+            long_chains=(1_000, 10_000, 100_000), long_rounds=7, memory_batch=256, seconds=1.0, layernorm_batch=64)
 QUICK = dict(rows=64, batches=(1, 32, 256), rounds=1, op_chain=20, op_chain_calls=2,
              long_chains=(100, 300, 1_000), long_rounds=1, memory_batch=32, seconds=0.0, layernorm_batch=32)
 
@@ -298,7 +298,7 @@ def long_chain_rows(fws, cfg):
     rows, per_node = [], {}
     for n in cfg["long_chains"]:
         timers = {name: clock_backward(fw.make_long_chain(x, n)) for name, fw in fws.items()}
-        times = interleaved(timers, cfg["long_rounds"])
+        times = interleaved(timers, cfg["long_rounds"], seconds=cfg["seconds"])  # short chains: more rounds
         per_node[n] = {k: v / n * 1e6 for k, v in times.items()}
     longest = cfg["long_chains"][-1]
     rows.append(Row(f"backward (and freeing the graph) over a {longest:,}-op chain", "ms",
@@ -393,9 +393,11 @@ def notes(cfg):
         f"- The LayerNorm row trains with each framework's own layers and optimizer (tinygrad_sm.nn.LayerNorm "
         f"and optim.Adam; torch's F.layer_norm and torch.optim.Adam, lr {ADAM_LR}); numpy and autograd have "
         "no such layer, so n/a.",
-        f"- Long chains: median of {cfg['long_rounds']} rounds; the backward pass is timed together with "
-        "freeing the graph (torch and tinygrad_sm free it during backward, tinygrad_sm before issue 9 when "
-        "the output was dropped); per-node time should stay flat as the chain grows.",
+        f"- Long chains: median of at least {cfg['long_rounds']} rounds (short chains: more, until each framework "
+        f"has {cfg['seconds']:g} s of timed work); the backward pass is timed together with freeing the graph "
+        "(torch frees it during backward; tinygrad_sm frees the values during backward and the rest, the "
+        "structure kept for pictures, when the output is dropped); per-node time should stay flat as the "
+        "chain grows.",
         "- Peak memory: numpy, tinygrad_sm and autograd by tracemalloc (numpy reports its arrays to it), "
         "above the memory in use before the step; torch by summing its profiler's per-op allocations in "
         "time order (torch's allocator is invisible to tracemalloc; peaks inside one op are missed).",

@@ -82,7 +82,7 @@ def load_with_metadata(path, model, opt):
     result = tinygrad_sm.load(path, model, optimizer=opt)
     if isinstance(result, dict):
         return result
-    from tinygrad_sm.serialization import load_checkpoint
+    from tinygrad_sm.checkpoint import load_checkpoint
     return load_checkpoint(path)["metadata"]
 
 

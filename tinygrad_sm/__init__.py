@@ -6,7 +6,7 @@ from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, f
 import importlib
 
 from . import nn, optim
-from .serialization import load, save
+from .checkpoint import load, save
 
 __all__ = ["Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "nn", "optim", "viz",
            "save", "load",

@@ -92,17 +92,26 @@ def test_only_leaves_keep_gradients_unless_retain_grad():
 
 
 def test_backward_frees_saved_arrays_and_values_but_keeps_the_structure():
-    W = Tensor(np.ones((3, 2)), requires_grad=True)
+    W = Tensor(np.ones((3, 20)), requires_grad=True)
     X = Tensor(np.ones((4, 3)))
-    z = X @ W
+    z = X @ W  # 80 entries: more than backward keeps
     loss = z.sum()
     loss.backward()
     (stand_in,) = loss.op.parents  # a kept loss no longer reaches z, whose array it would keep alive
     assert stand_in is not z and stand_in.freed and stand_in.data is None and not z.freed
-    assert stand_in.op is z.op and stand_in.shape == (4, 2) and stand_in.dtype == np.float64
+    assert stand_in.op is z.op and stand_in.shape == (4, 20) and stand_in.dtype == np.float64
     assert z.op.name == "matmul" and z.op.parents == (X, W)  # a parameter, and a constant small enough to print
     assert not hasattr(z.op, "a") and not hasattr(z.op, "b")  # the saved operands are released
-    np.testing.assert_array_equal(z.data, np.full((4, 2), 3.0))  # the user's own z keeps its value
+    np.testing.assert_array_equal(z.data, np.full((4, 20), 3.0))  # the user's own z keeps its value
+
+
+def test_backward_keeps_values_of_at_most_64_entries_for_the_pictures():
+    x = Tensor(np.ones(64), requires_grad=True)
+    h = x * 2
+    loss = h.sum()
+    loss.backward()
+    assert loss.op.parents == (h,) and not h.freed  # 64 entries: kept, so a picture shows the numbers
+    assert not hasattr(h.op, "a") and h.op.released  # but what the op saved is still released
 
 
 def test_backward_forgets_a_large_constant_input_but_not_a_parameter():
@@ -285,15 +294,19 @@ def test_a_100000_op_chain_backprops_without_recursion():
 
 
 def test_a_kept_loss_does_not_keep_the_activations_alive():
-    """losses.append(loss) after backward must not pin every activation of the step (issue 9.6)."""
-    x = Tensor(np.ones(3), requires_grad=True)
+    """losses.append(loss) after backward must not pin every activation of the step (issue 9.6).
+
+    An activation is a value of more than 64 entries (backward keeps smaller ones, for the pictures;
+    tests/autograd/test_graph_after_backward.py checks that what a kept loss holds does not grow with the batch).
+    """
+    x = Tensor(np.ones(65), requires_grad=True)
     h = x * 2
     watcher = weakref.ref(h)
     loss = (h * h).sum()
     del h
     loss.backward()
     gc.collect()
-    assert watcher() is None and loss.item() == 12.0
+    assert watcher() is None and loss.item() == 260.0
 
 
 def test_a_retained_graph_keeps_its_activations_until_the_output_goes():

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tinygrad_sm import Tensor, load, nn, save
-from tinygrad_sm.serialization import load_checkpoint
+from tinygrad_sm.checkpoint import load_checkpoint
 
 
 class Named(nn.Module):

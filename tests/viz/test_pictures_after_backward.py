@@ -36,8 +36,8 @@ def two_layer(big_input=False):
     return loss, {"W1": W1, "b1": b1, "W2": W2}
 
 
-def diamond():
-    x = Tensor(np.array([2.0]), requires_grad=True, name="x")
+def diamond(n=1):
+    x = Tensor(np.full(n, 2.0), requires_grad=True, name="x")
     h = x * x
     h.name = "h"
     return (h + h).sum(), x
@@ -63,12 +63,12 @@ def test_each_op_keeps_its_name_and_rule_and_each_tensor_its_shape_after_backwar
 
 
 def test_freed_values_say_so_and_the_picture_says_how_to_keep_them():
-    loss, _ = two_layer()
+    loss, _ = two_layer(big_input=True)
     loss.backward()
     source = to_dot(loss)
     labels, _ = parse_dot(source)
     h_label = next(text for text in labels.values() if text.startswith("h\n"))
-    assert h_label == "h\n(4, 5) float64\nvalue freed by backward()"
+    assert h_label == "h\n(40, 5) float64\nvalue freed by backward()"
     assert "freed by backward()" in FREED_NOTE
     assert "retain_grads(loss)" in FREED_NOTE and "retain_graph=True" in FREED_NOTE
     note = re.search(r'^\tfreed \[label="(.*?)" shape="note"', source, re.M)
@@ -100,17 +100,28 @@ def test_a_large_constant_is_freed_like_an_activation_and_still_drawn():
 
 
 def test_a_diamond_stays_one_node_with_two_edges_after_backward():
-    y, x = diamond()
+    y, x = diamond(n=70)  # 70 entries: more than backward keeps (64), so h is freed
     before, edges_before = parse_dot(to_dot(y))
     y.backward()
     after, edges_after = parse_dot(to_dot(y))
     assert len(after) == len(before) == 4 + 3  # x, h, h + h, the sum and their 3 ops
     h_nodes = [node for node, text in after.items() if text.startswith("h\n")]
-    assert len(h_nodes) == 1
+    assert len(h_nodes) == 1 and after[h_nodes[0]].endswith("value freed by backward()")
     assert ("t3", "freed") in edges_after  # the note, below the root
     assert sorted(e for e in edges_after if e[1] != "freed") == sorted(edges_before)
     assert sum(tail == h_nodes[0] for tail, _ in edges_after) == 2  # h is both inputs of the add
-    assert next(t for t in after.values() if t.startswith("x\n")).endswith("grad [8]")
+    np.testing.assert_array_equal(x.grad, np.full(70, 8.0))
+    assert "\ngrad " in next(t for t in after.values() if t.startswith("x\n"))
+
+
+def test_a_small_graph_keeps_every_value_after_backward_and_needs_no_note():
+    y, x = diamond()  # what a learner draws: every value has at most 64 entries, so backward keeps them all
+    y.backward()
+    source = to_dot(y)
+    labels, _ = parse_dot(source)
+    assert "freed by backward()" not in source
+    assert next(t for t in labels.values() if t.startswith("h\n")).endswith("value [4]")
+    assert next(t for t in labels.values() if t.startswith("x\n")).endswith("grad [8]")
 
 
 def test_retain_grads_before_backward_keeps_every_value_and_needs_no_note():
@@ -134,7 +145,7 @@ def test_the_text_helpers_see_the_same_graph_after_backward():
 
 
 def test_the_explorer_after_backward_shows_the_graph_the_gradients_and_the_note():
-    loss, weights = two_layer()
+    loss, weights = two_layer(big_input=True)
     before = explorer_data(loss)
     loss.backward()
     page = to_html(loss)

@@ -9,7 +9,7 @@ The picture replay and the backward trace run this same walk.
 from operator import attrgetter
 
 from .checks import check_grad_slot
-from .freeing import forget_values
+from .freeing import SMALL, forget_values
 from .kernels import PendingGradients
 from .versions import check_saved_arrays_unchanged, latest_change
 
@@ -22,19 +22,15 @@ def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=Tr
     """Give every leaf that requires grad its d(root)/d(leaf), added into ``.grad``.
 
     ``seed`` is dL/d(root). ``on_step(node, G, input_grads)`` is called once per op, root first
-    (the trace). Without ``retain_graph`` each op then frees the arrays it saved, and a node's
-    value is forgotten once used; the structure stays for pictures. ``write_grads=False``
-    replays the walk for a picture: no ``.grad`` is written and nothing is freed.
+    (the trace). Without ``retain_graph`` each op then frees the arrays it saved, and at the end
+    the values no one needs are forgotten (``freeing.py``); the structure stays for pictures.
+    ``write_grads=False`` replays the walk for a picture: no ``.grad`` is written, nothing freed.
     """
     free = write_grads and not retain_graph
-    forget = free and on_step is None  # a trace reads the values after the walk
-    pending = PendingGradients(root, seed, may_own=free)
-    stand_ins = {}  # one stand-in per forgotten tensor, shared by every op that used it
-    order = reverse_topological_order(root, check_grads=write_grads)
-    order.reverse()  # oldest first, so that pop() hands out the newest and lets go of it once visited
-    while order:
-        node = order.pop()
-        g = pending.pop(node)
+    pending = PendingGradients(root, seed, may_own=free)  # dL/d(node) for the nodes reached so far
+    order, holding_values = reverse_topological_order(root, check_grads=write_grads)
+    for node in order:
+        g = pending.pop(id(node), None)  # complete: every user of the node has been visited
         if g is None:
             continue
         op = node._op
@@ -50,8 +46,8 @@ def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=Tr
         pending.add(op.parents, input_grads, g)
         if free:
             op.release()  # the arrays it saved for this backward
-        if forget:
-            forget_values(op, stand_ins)  # so a kept loss keeps no activation alive
+    if free and on_step is None:  # (a trace reads the values after the walk)
+        forget_values(holding_values)  # so that a kept loss keeps no activation alive
 
 
 def reverse_topological_order(root, check_grads=True):
@@ -60,9 +56,10 @@ def reverse_topological_order(root, check_grads=True):
     An op's inputs exist before it is made, so a node's number (``_seq``, counted as ops are
     recorded) is larger than its inputs'. Newest first is therefore a valid order; leaves (-1)
     come last. On the way it raises for a freed graph, a changed saved array or a bad hand-set
-    ``.grad``, before backward writes anything.
+    ``.grad``, before backward writes anything. It also lists the ops whose inputs hold more than
+    a few numbers, for ``forget_values``.
     """
-    nodes, seen, stack = [], {id(root)}, [root]
+    nodes, seen, stack, holding_values = [], {root}, [root], []  # tensors hash by identity
     latest = latest_change[0]  # ops made after the newest in-place change need no version check
     while stack:
         node = stack.pop()
@@ -78,8 +75,10 @@ def reverse_topological_order(root, check_grads=True):
         if latest > node._seq:  # something changed in place after this op ran
             check_saved_arrays_unchanged(node)
         for parent in op.parents:
-            if parent.requires_grad and id(parent) not in seen:
-                seen.add(id(parent))
+            if parent.data.size > SMALL:
+                holding_values.append(op)
+            if parent.requires_grad and parent not in seen:
+                seen.add(parent)
                 stack.append(parent)
     nodes.sort(key=attrgetter("_seq"), reverse=True)
-    return nodes
+    return nodes, holding_values

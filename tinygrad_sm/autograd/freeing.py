@@ -1,19 +1,21 @@
 """What backward frees and what it keeps. Skip on a first reading.
 
 After a backward without ``retain_graph``, a kept output (``losses.append(loss)``) must not keep
-every activation of its graph alive, yet ``draw_graph(loss)`` should still show the whole graph,
-as PyTorch keeps ``grad_fn.next_functions`` and frees only the saved tensors. So each op's inputs
-that hold values nobody needs any more are replaced by a ``FreedTensor``: the same node in the
-picture (op, shape, dtype, name), without the array.
+the activations of its graph alive, yet ``draw_graph(loss)`` should still show the whole graph,
+as PyTorch keeps ``grad_fn.next_functions`` and frees only the saved tensors. So where an op's
+input holds a value nobody needs any more, a ``FreedTensor`` takes its place: the same node in
+the picture (op, shape, dtype, name), without the array. One stand-in per tensor, shared by all
+the ops that used it, so a diamond stays a diamond.
 
-Backward visits each node after all its users, so the first user makes the node's stand-in and
-the others share it; once visited, the node itself is let go, so an activation no one else holds
-is freed during the backward pass, not after it.
+Values of at most SMALL elements stay: what a kept loss holds then does not grow with the batch
+(a few hundred bytes a node, as PyTorch's kept ``grad_fn`` nodes), the pictures of the small
+examples a learner draws after backward still show every number, and a long chain of small ops
+makes no stand-ins: the "backward per node" rows of ``make bench`` pay only a size check per input.
 """
 
 import math
 
-SMALL = 64  # a constant of at most this many elements keeps its value for the pictures
+SMALL = 64  # a value of at most this many elements (512 bytes in float64) stays in the graph
 
 
 class FreedTensor:
@@ -34,21 +36,28 @@ class FreedTensor:
         return f"FreedTensor(shape={self.shape}, dtype={self.dtype}, {what}; its value was freed by backward)"
 
 
-def forget_values(op, stand_ins):
-    """Replace the op's inputs whose values no one needs any more by FreedTensors (one per tensor).
+def forget_values(ops):
+    """In each op's inputs, put FreedTensors in place of the values no one needs any more.
 
-    Forgotten: every intermediate value (unless retain_grad() kept it) and every constant of more
-    than SMALL elements (a batch). Kept: parameters, and constants a picture can print in full.
+    Forgotten: values of more than SMALL elements, intermediates and constants (a batch). Kept:
+    parameters, what retain_grad() asked for, and small values.
     """
-    op.parents = tuple([p if p.data is None or p._retains_grad or
-                        (p._op is None and (p.requires_grad or p.data.size <= SMALL))
-                        else stand_ins.get(id(p)) or _stand_in(p, stand_ins) for p in op.parents])
+    stand_ins = {}
+    for op in ops:
+        op.parents = tuple([_stand_in(p, stand_ins) if _forgettable(p) else p for p in op.parents])
+
+
+def _forgettable(tensor):
+    data = tensor.data
+    return data is not None and data.size > SMALL and not tensor._retains_grad and \
+        not (tensor._op is None and tensor.requires_grad)
 
 
 def _stand_in(tensor, stand_ins):
-    """The FreedTensor of ``tensor``, made once (field by field: backward makes one per node)."""
-    freed = object.__new__(FreedTensor)
-    freed._op, freed._seq, freed.name, freed.requires_grad = tensor._op, tensor._seq, tensor.name, tensor.requires_grad
-    freed.shape, freed.dtype = tensor.data.shape, tensor.data.dtype
-    stand_ins[id(tensor)] = freed
-    return freed
+    """The FreedTensor of ``tensor``, made once."""
+    key = id(tensor)
+    if key not in stand_ins:
+        freed = stand_ins[key] = object.__new__(FreedTensor)
+        freed._op, freed._seq, freed.name = tensor._op, tensor._seq, tensor.name
+        freed.shape, freed.dtype, freed.requires_grad = tensor.data.shape, tensor.data.dtype, tensor.requires_grad
+    return stand_ins[key]

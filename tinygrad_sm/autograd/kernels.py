@@ -62,13 +62,10 @@ class PendingGradients:
     """
 
     def __init__(self, root, seed, may_own):
-        self.grads = {id(root): seed}
+        self.grads = {id(root): seed}  # {id(node): dL/d(node) so far}
+        self.pop = self.grads.pop  # pop(id(node), None): the node's gradient, once every user has added to it
         self.owned = set()
         self.may_own = may_own  # False with retain_graph: the arrays may be needed again
-
-    def pop(self, node):
-        """The complete gradient of ``node`` (every user has been visited), or None if none reached it."""
-        return self.grads.pop(id(node), None)
 
     def owns(self, node):
         """True if nothing but the walk holds ``node``'s gradient array, so it may be kept without a copy."""

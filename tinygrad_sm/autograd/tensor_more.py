@@ -532,7 +532,7 @@ class MoreTensorMethods:
         needs_an_axis(self.ndim, "split")
         axis = one_axis(axis, self.ndim, "split")
         length = self.shape[axis]
-        if is_int(sizes):
+        if not isinstance(sizes, (list, tuple)):  # one piece size
             step = whole_number(sizes, "split", "the piece size", low=1)
             sizes = [min(step, length - start) for start in range(0, length, step)] or [0]
         sizes = [whole_number(n, "split", "each piece size") for n in sizes]
