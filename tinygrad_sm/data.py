@@ -14,6 +14,8 @@ from sklearn import datasets
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from .autograd import checks
+
 
 def minibatches(X, y, batch_size, shuffle=True, rng=None):
     """Yield (X_batch, y_batch) pairs covering every row once: one epoch.
@@ -28,7 +30,7 @@ def minibatches(X, y, batch_size, shuffle=True, rng=None):
     if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"minibatches: batch_size must be a positive int, got {batch_size!r}")
     if shuffle:
-        order = np.random.default_rng(rng).permutation(len(X))
+        order = checks.make_rng(rng, "minibatches").permutation(len(X))
         X, y = X[order], y[order]
     for start in range(0, len(X), batch_size):
         yield X[start:start + batch_size], y[start:start + batch_size]

@@ -340,6 +340,12 @@ def test_minibatches_rejects_a_bad_batch_size(size):
         next(minibatches(np.zeros((3, 1)), np.zeros(3), size))
 
 
+@pytest.mark.parametrize("rng, error", [(-1, ValueError), ("seed", TypeError), (1.5, TypeError)])
+def test_minibatches_checks_its_rng_as_every_random_function_does(rng, error):
+    with pytest.raises(error, match="minibatches: rng must be a numpy Generator, an int seed >= 0 or None"):
+        next(minibatches(np.zeros((3, 1)), np.zeros(3), 1, rng=rng))
+
+
 def test_minibatches_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="X has 3 rows but y has 2"):
         next(minibatches(np.zeros((3, 1)), np.zeros(2), 1))
