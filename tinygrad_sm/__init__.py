@@ -1,15 +1,19 @@
-"""tinygrad_sm: a small reverse-mode autodiff engine on numpy, written to be read beside the lecture notes."""
+"""tinygrad_sm: a small reverse-mode autodiff engine on numpy, written to be read beside the lecture notes.
 
-from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, grad, gradcheck,
-                       is_grad_enabled, jacobian, more_ops, no_grad, one_hot, ones_like, ops, rand, randint,
-                       set_grad_enabled, stack, uniform, value_and_grad, where, zeros_like)
+The public face only. The engine is ``tinygrad_sm.autograd`` (read ``ops.py``, ``tensor.py`` and
+``backward.py`` there first); layers are in ``nn``, optimizers in ``optim``, pictures in ``viz``.
+"""
+
 import importlib
 
 from . import nn, optim
+from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, grad, gradcheck,
+                       is_grad_enabled, jacobian, more_ops, no_grad, one_hot, ones_like, ops, rand, randint,
+                       set_grad_enabled, stack, uniform, value_and_grad, where, zeros_like)
 from .checkpoint import load, save
 
-__all__ = ["Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "nn", "optim", "viz",
-           "save", "load",
+__all__ = ["Tensor", "Op", "ops", "more_ops", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "gradcheck", "nn", "optim", "viz", "save", "load",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
            "ones_like", "rand", "uniform", "randint", "grad", "value_and_grad", "jacobian"]
 __version__ = "0.1.0"

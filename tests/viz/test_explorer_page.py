@@ -5,7 +5,6 @@ import json
 import re
 
 import numpy as np
-import pytest
 
 from tinygrad_sm import Tensor, viz
 from tinygrad_sm.viz.explorer import explorer_data, to_html

@@ -42,7 +42,7 @@ def _assign(array, value, out, casting):
 
 
 def _no_grad_result(tensor, array):
-    """A result with no gradient (sign, argmax, //): a new leaf outside the graph."""
+    """A result with no gradient (sign, argmax, //): a new leaf outside the graph, of ``tensor``'s class."""
     return tensor._wrap(array)
 
 
@@ -241,7 +241,6 @@ class MoreTensorMethods:
         self._version += 1
         record_in_place_change(self, next(clock))
 
-
     # ------------------------------------------------------------ elementwise
 
     def sigmoid(self): return self._apply(more_ops.Sigmoid(), (self,))
@@ -319,16 +318,16 @@ class MoreTensorMethods:
 
     def sign(self):
         """-1, 0 or +1 elementwise; no gradient (the result is a constant outside the graph)."""
-        return _no_grad_result(type(self), np.sign(self.data))
+        return _no_grad_result(self, np.sign(self.data))
 
     def floor_divide(self, other):
         """a // b rounded toward -∞ (numpy, Python and PyTorch's ``//``); no gradient."""
         other = other.data if isinstance(other, MoreTensorMethods) else other
-        return _no_grad_result(type(self), np.floor_divide(self.data, other))
+        return _no_grad_result(self, np.floor_divide(self.data, other))
 
     __floordiv__ = floor_divide
 
-    def __rfloordiv__(self, other): return _no_grad_result(type(self), np.floor_divide(other, self.data))
+    def __rfloordiv__(self, other): return _no_grad_result(self, np.floor_divide(other, self.data))
 
     # ------------------------------------------------------------ reductions
     def mean(self, axis=None, keepdims=False):
@@ -364,7 +363,7 @@ class MoreTensorMethods:
             axis = one_axis(axis, self.ndim, name) if self.ndim else None
         if self.size == 0:
             raise ValueError(f"{name}: cannot reduce an empty tensor of shape {self.shape}")
-        return _no_grad_result(type(self), np.asarray(fn(self.data, axis=axis, keepdims=keepdims)))
+        return _no_grad_result(self, np.asarray(fn(self.data, axis=axis, keepdims=keepdims)))
 
     def var(self, axis=None, correction=1, keepdims=False):
         """Σ(a - ā)² / (n - correction): correction=1 (the default, as PyTorch) is the unbiased estimate."""

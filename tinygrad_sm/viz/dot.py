@@ -13,7 +13,6 @@ graphs deeper than Python's recursion limit draw fine.
 """
 
 import html
-import re
 from collections import deque
 from pathlib import Path
 
