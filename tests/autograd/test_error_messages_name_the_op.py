@@ -45,7 +45,7 @@ def test_negative_and_fractional_sizes(maker):
     assert make(0, 3).shape == (0, 3) and make((2, 3)).shape == (2, 3) and make(np.int64(2)).shape == (2,)
 
 
-@pytest.mark.parametrize("rng", ["a", 1.5, [1, 2]])
+@pytest.mark.parametrize("rng", ["a", 1.5, [1.5, 2]])  # a list of int seeds is a seed, as for numpy
 def test_a_seed_that_is_not_a_seed(rng):
     with pytest.raises(TypeError, match=r"randn: rng must be a numpy Generator, an int seed >= 0 or None, got"):
         Tensor.randn(2, rng=rng)

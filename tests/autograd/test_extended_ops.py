@@ -316,6 +316,11 @@ def test_creation_functions():
         tg.arange(0, 1, 0)
     with pytest.raises(ValueError, match=r"full: shape \(2, -1\) has a negative size"):
         tg.full((2, -1), 0.0)
+    np.testing.assert_array_equal(tg.rand(3, rng=[1, 2]).data, tg.rand(3, rng=np.random.default_rng([1, 2])).data)
+    np.testing.assert_array_equal(Tensor.randn(3, rng=np.random.SeedSequence(4)).data,
+                                  Tensor.randn(3, rng=np.random.default_rng(np.random.SeedSequence(4))).data)
+    with pytest.raises(ValueError, match=r"rand: rng must be a numpy Generator, an int seed >= 0 or None, got \[1, -2\]"):
+        tg.rand(2, rng=[1, -2])
     for bad_seed in (-1, np.int64(-1)):  # one rng check: the same exception and message as Tensor.randn's
         for make, name in ((lambda: tg.rand(2, rng=bad_seed), "rand"), (lambda: Tensor.randn(2, rng=bad_seed), "randn"),
                            (lambda: tg.randint(0, 2, rng=bad_seed), "randint")):

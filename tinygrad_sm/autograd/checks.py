@@ -85,12 +85,19 @@ def parse_shape(args, op, allow_minus_one=False):
 
 
 def make_rng(rng, op):
-    """A numpy Generator from ``rng``: a Generator, an int seed >= 0, or None (a fresh seed)."""
+    """A numpy Generator from ``rng``: a Generator, an int seed >= 0, or None (a fresh seed).
+
+    What else ``np.random.default_rng`` takes passes too: a list or array of int seeds >= 0
+    (``[seed, epoch]``), a SeedSequence or a BitGenerator.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is not None and not is_int(rng):
+    if rng is None or isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(rng)
+    seeds = list(rng) if isinstance(rng, (list, tuple, np.ndarray)) and np.ndim(rng) == 1 else [rng]
+    if not seeds or not all(is_int(seed) for seed in seeds):
         raise TypeError(f"{op}: rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
-    if rng is not None and rng < 0:
+    if any(seed < 0 for seed in seeds):
         raise ValueError(f"{op}: rng must be a numpy Generator, an int seed >= 0 or None, got {rng!r}")
     return np.random.default_rng(rng)
 
