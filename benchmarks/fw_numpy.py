@@ -1,7 +1,8 @@
 """Hand-written numpy: the notes' closed-form gradients, written out by hand.
 
-Softmax regression (001): Ŷ = softmax(X W + b), ∇_W f_CE = (1/n) Xᵀ(Ŷ - Y), ∇_b = (1/n) Σ_rows (Ŷ - Y).
-Two-layer relu net (003): h = X W1 + b1, a = relu(h), z = a W2 + b2,
+Softmax regression (the notes "Softmax regression", CS 453X class 8): Ŷ = softmax(X W + b),
+    ∇_W f_CE = (1/n) Xᵀ(Ŷ - Y), ∇_b = (1/n) Σ_rows (Ŷ - Y).
+Two-layer relu net (the notes "Classification", CS 577 lecture 04): h = X W1 + b1, a = relu(h), z = a W2 + b2,
     dz = (softmax(z) - onehot(y)) / n, dW2 = aᵀ dz, da = dz W2ᵀ, dh = da ⊙ 1[h > 0], dW1 = Xᵀ dh.
 Rows of X are examples, so the notes' X (d × n) appears here as Xᵀ.
 """

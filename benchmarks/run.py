@@ -384,9 +384,10 @@ def notes(cfg):
         f"- Each training row times one epoch (minibatch SGD, lr {LR}, float32) in every framework, interleaved in "
         f"one process: 1 warm-up round, then the median of at least {cfg['rounds']} rounds (more for fast rows, "
         f"until each framework has {cfg['seconds']:g} s of timed epochs, at most 51 rounds).",
-        "- numpy: the closed-form gradients written by hand (notes 001 and 003). tinygrad_sm and torch: "
-        "`loss.backward()` then `p -= lr * p.grad`. autograd: `value_and_grad(loss)(params, X, y)` then the "
-        "same update. Every round starts from fresh copies of the same initial parameters.",
+        "- numpy: the closed-form gradients written by hand (notes: Softmax regression; Classification). "
+        "tinygrad_sm and torch: `loss.backward()` then `p -= lr * p.grad`. autograd: "
+        "`value_and_grad(loss)(params, X, y)` then the same update. Every round starts from fresh copies of the "
+        "same initial parameters.",
         "- tinygrad_sm computes a one-example Xᵀ G (inner dimension 1) with np.dot, because numpy's matmul "
         "skips BLAS for that shape (122 µs vs 24 µs for 784×1 by 1×128); the numpy column keeps `X.T @ dz` as a "
         "user writes it, which is why tinygrad_sm beats it on the batch-1 relu net.",

@@ -15,12 +15,12 @@ import numpy as np
 import _cli
 from tinygrad_sm import Tensor
 
-NOTE_000 = "000_b25ad37945746a9f.txt"  # the notes' file names; TOPICS says what each is about
-NOTE_001 = "001_b606231dbf973e55.txt"
-NOTE_002 = "002_745dccf58f32441b.txt"
-NOTE_003 = "003_c7770d845551d3f5.txt"
-TOPICS = {NOTE_000: "000, multiclass logistic", NOTE_001: "001, softmax regression",
-          NOTE_002: "002, softmax Jacobian", NOTE_003: "003, perceptron, two-layer"}
+NOTE_000 = "Multiclass Classification"  # the notes' titles; TOPICS is the short form the table shows
+NOTE_001 = "Softmax regression (aka multinomial logistic regression), CS 453X Class 8"
+NOTE_002 = "Multi-class classification with Softmax function"
+NOTE_003 = "Classification, CS 577 Deep Learning Lecture 04"
+TOPICS = {NOTE_000: "Multiclass Classification", NOTE_001: "Softmax regression",
+          NOTE_002: "Softmax function", NOTE_003: "Classification"}
 
 
 def param(array):

@@ -1,12 +1,12 @@
 """The short tour that `make demo` runs: a few seconds, pictures and explorer pages under out/demo/.
 
-1. The softmax illustration of note 001 (softmax regression), 001_b606231dbf973e55.txt:
+1. The softmax illustration of the notes "Softmax regression" (CS 453X, class 8):
    z = [1.5, 1, -1], ŷ ≈ [.592, .359, .049], the gradient for each label, computed by the
    engine; its graph, one picture per backward step, and its explorer page.
 2. A quick softmax regression on handwritten digits: full MNIST if it is already cached
    (run examples/mnist_softmax.py once to fetch it), else scikit-learn's bundled 8×8 digits.
-3. One training step of the two-layer relu network of note 003 (perceptron, SGD, two-layer
-   nets) on four digits: its graph with every value and gradient, the backward pass printed
+3. One training step of the two-layer relu network of the notes "Classification" (CS 577:
+   perceptron, SGD, two-layer nets) on four digits: its graph with every value and gradient, the backward pass printed
    step by step, and its explorer page.
 
 Without Graphviz's `dot` everything still runs: the DOT sources are written, and the tour ends
@@ -42,7 +42,7 @@ def two_layer_training_step(out, batch_size=4, hidden=6, seed=0):
     z.name = "z"
     loss = nn.cross_entropy(z, y[rows])
     loss.name = "loss"
-    title = f"one training step of the two-layer net on {batch_size} digits (note 003)"
+    title = f"one training step of the two-layer net on {batch_size} digits (notes: Classification)"
     to_html(loss, out / "explorer.html", params=names, title=title)
     retain_grads(loss)
     trace_backward(loss, params=names, retain_graph=True)
@@ -58,12 +58,12 @@ def main(out_dir="out/demo", epochs=5, n_train=None):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     NOT_RENDERED.clear()
-    heading("1. The softmax illustration of note 001 (softmax regression)")
+    heading("1. The softmax illustration of the notes \"Softmax regression\"")
     illustration = softmax_illustration.main(out / "softmax_illustration", steps=True)
     heading("2. Softmax regression on handwritten digits")
     digits = mnist_softmax.main(out / "mnist_softmax", source="auto", download=False, epochs=epochs,
                                 n_train=n_train if n_train is not None else 10000)
-    heading("3. One training step of the two-layer net (note 003), as a graph and as a backward trace")
+    heading("3. One training step of the two-layer net (notes: Classification), as a graph and as a backward trace")
     loss, step_pictures = two_layer_training_step(out / "two_layer_step")
     pictures = illustration["pictures"] + digits["pictures"] + step_pictures
     explorers = [out / "softmax_illustration" / "explorer.html", out / "two_layer_step" / "explorer.html"]

@@ -1,4 +1,4 @@
-"""The softmax regression demo of note 001 (softmax regression, 001_b606231dbf973e55.txt): digits.
+"""The softmax regression demo of the notes "Softmax regression" (CS 453X, class 8): digits.
 
 Full MNIST (60,000 training and 10,000 test images of 28×28 pixels) comes through
 scikit-learn's ``fetch_openml("mnist_784")`` when it is reachable or cached; otherwise the

@@ -1,4 +1,4 @@
-"""The perceptron of note 003 (perceptron, SGD, two-layer nets; 003_c7770d845551d3f5.txt), in two parts.
+"""The perceptron of the notes "Classification" (CS 577: perceptron, SGD, two-layer nets), in two parts.
 
 1. The multiclass perceptron on the bundled digits, plain against averaged. The notes say the
    multiclass perceptron "suffers from instability": the plain rule's held-out accuracy jumps

@@ -1,10 +1,10 @@
-"""The worked example ("Illustration") of note 001 (softmax regression, 001_b606231dbf973e55.txt), by the engine.
+"""The worked example ("Illustration") of the notes "Softmax regression" (CS 453X, class 8), by the engine.
 
 x = [-1, 1] and three weight vectors w(1) = [-2.5, -1], w(2) = [1, 2], w(3) = [1, 0], the
 columns of W, give z = Wᵀx = [1.5, 1, -1] and ŷ = softmax(z) ≈ [.592, .359, .049]. For each
 possible label the engine's gradient of the cross-entropy is ŷ - onehot(y) with respect to z
-(note 002, softmax Jacobian: 002_745dccf58f32441b.txt) and x (ŷ - onehot(y))ᵀ with respect to W
-(note 001: ∇_{w_k} = x(ŷ_k - y_k)).
+(the notes "Multi-class classification with Softmax function": ∂ξ/∂z = y - t) and x (ŷ - onehot(y))ᵀ
+with respect to W (notes: Softmax regression, ∇_{w_k} = x(ŷ_k - y_k)).
 Writes the graph (values and gradients), one picture per backward step, and the explorer
 (explorer.html: step through both passes in a browser).
 
@@ -56,11 +56,12 @@ def main(out_dir="out/softmax_illustration", steps=True):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     x, W, z, probs, loss = forward(label=0)
-    print("Softmax illustration of note 001 (softmax regression): x = [-1, 1], W = [w(1) w(2) w(3)]")
+    print("The illustration of the notes \"Softmax regression\": x = [-1, 1], W = [w(1) w(2) w(3)]")
     print(f"  z = Wᵀx         = [{', '.join(f'{v:g}' for v in z.data)}]   (notes: [1.5, 1, -1])")
     print(f"  ŷ = softmax(z)  = [{', '.join(f'{v:.3f}' for v in probs.data)}]   (notes: [.592, .359, .049])")
     print("  The class with the highest probability is class 1 of the notes (index 0 here).")
-    print("\nGradient of the cross-entropy -log ŷ_y for each possible label y (001, 002):")
+    print("\nGradient of the cross-entropy -log ŷ_y for each possible label y"
+          " (notes: Softmax regression; Multi-class classification with Softmax function):")
     results = gradients_for_each_label()
     for r in results:
         print(f"  y = {r['label']} (class {r['label'] + 1} of the notes): loss {r['loss']:.4f}")
@@ -72,7 +73,7 @@ def main(out_dir="out/softmax_illustration", steps=True):
 
     print("\nThe backward pass for y = 0, step by step (each op applies its rule from the notes):")
     x, W, z, probs, loss = forward(label=0)
-    explorer = to_html(loss, out / "explorer.html", title="note 001 (softmax regression): the illustration, y = 0")
+    explorer = to_html(loss, out / "explorer.html", title="Softmax regression (the notes): the illustration, y = 0")
     retain_grads(loss)
     trace_backward(loss, echo=True, retain_graph=True)
     graph = draw_graph(loss, title="001 illustration: loss = -log softmax(Wᵀx)_y, y = 0")

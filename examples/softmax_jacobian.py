@@ -1,8 +1,8 @@
-"""The softmax Jacobian by reverse passes, printed beside note 002's closed form y_i(δ_ij − y_j).
+"""The softmax Jacobian by reverse passes, printed beside the notes' closed form y_i(δ_ij − y_j).
 
 ``tinygrad_sm.jacobian(f, z)`` runs one backward pass per output y_i, seeded with the basis
-vector e_i; row i of the result is ∂y_i/∂z. Note 002 (softmax Jacobian) derives
-∂y_i/∂z_j = y_i(δ_ij − y_j), i.e. J = diag(y) − y yᵀ.
+vector e_i; row i of the result is ∂y_i/∂z. The notes "Multi-class
+classification with Softmax function" derive ∂y_i/∂z_j = y_i(δ_ij − y_j), i.e. J = diag(y) − y yᵀ.
 
 Run: python examples/softmax_jacobian.py [--z 1.0 2.0 0.5]
 """

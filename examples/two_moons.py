@@ -1,4 +1,4 @@
-"""Note 003's breakout on two moons (perceptron and two-layer nets, 003_c7770d845551d3f5.txt): line vs net.
+"""The breakout of the notes "Classification" (CS 577: perceptron, two-layer nets) on two moons: line vs net.
 
 Softmax regression can only draw a straight boundary between the moons; the two-layer relu
 network of the notes with m = 10 hidden units bends it around them. Both are trained through

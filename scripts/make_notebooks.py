@@ -37,12 +37,12 @@ def code(text):
 
 NOTE_000 = [
     md("""
-# Note 000 (multiclass logistic regression): the gradient of J with respect to Θ
+# *Multiclass Classification* (multinomial logistic regression): the gradient of J with respect to Θ
 
-`000_b25ad37945746a9f.txt` (note 000, multiclass logistic regression). Each row Θ_k of the
-K × (D + 1) matrix Θ scores one class; p(y | x, Θ) = softmax(Θx)_y. With the one-hot T of the
-label, the loss of one example is the cross-entropy J(Θ) = -Σ_k T_k log softmax(Θx)_k, and the
-note's §1.1.4 derives, row by row,
+The lecture note *Multiclass Classification*, section 1.1 (multinomial logistic regression). Each
+row Θ_k of the K × (D + 1) matrix Θ scores one class; p(y | x, Θ) = softmax(Θx)_y. With the one-hot
+T of the label, the loss of one example is the cross-entropy J(Θ) = -Σ_k T_k log softmax(Θx)_k, and
+the note's §1.1.4 ("Computing Gradients") derives, row by row,
 
   ∂J/∂Θ_j = -Σ_k T_k (I[k = j] - softmax(Θx)_j) xᵀ = (softmax(Θx)_j - T_j) xᵀ.
 
@@ -58,7 +58,7 @@ z = Theta @ Tensor(x, name="x")
 z.name = "z"
 J = z.softmax_cross_entropy(np.array(label))
 J.name = "J"
-page = explore(J, title="note 000: J = CE(Θx, y)")   # the explorer replays backward itself, before ours
+page = explore(J, title="Multiclass Classification: J = CE(Θx, y)")   # the explorer replays backward itself, before ours
 retain_grads(J)
 J.backward(retain_graph=True)
 print("J =", round(J.item(), 4))
@@ -69,7 +69,7 @@ closed_form = np.stack([-sum(T[k] * ((k == j) - p[j]) for k in range(K)) * x for
 print("closed form (softmax(Θx)_j - T_j) xᵀ:\\n", closed_form)
 print("largest difference:", float(np.abs(Theta.grad - closed_form).max()))'''),
     md("The graph after backward: every tensor with its value and gradient, every op with its rule in these names."),
-    code('draw_graph(J, title="note 000: J = CE(Θx, y) after backward")'),
+    code('draw_graph(J, title="Multiclass Classification: J = CE(Θx, y) after backward")'),
     md("The explorer: step through the forward pass, then the backward pass, with ← and → (click a tensor for its full arrays)."),
     code("page"),
     md("""
@@ -91,11 +91,12 @@ print("largest gradient difference:", float(np.abs(w2.grad - difference.grad).ma
 
 NOTE_001 = [
     md("""
-# Note 001 (softmax regression): the illustration, the vectorised gradient, and the digits
+# *Softmax regression* (CS 453X Class 8): the illustration, the vectorised gradient, and the digits
 
-`001_b606231dbf973e55.txt` (note 001, softmax regression). The score of class k is z_k = w_kᵀx,
-ŷ = softmax(z), and the cross-entropy f_CE = -Σ_k y_k log ŷ_k of the one-hot label y has the
-gradient ∇_{w_k} f_CE = x (ŷ_k - y_k); for n examples in the columns of X, ∇_W f_CE = (1/n) X(Ŷ - Y).
+The lecture note *Softmax regression (aka multinomial logistic regression)*, CS 453X Class 8. The
+score of class k is z_k = w_kᵀx, ŷ = softmax(z), and the cross-entropy f_CE = -Σ_k y_k log ŷ_k of
+the one-hot label y has the gradient ∇_{w_k} f_CE = x (ŷ_k - y_k); for n examples in the columns of
+X, ∇_W f_CE = (1/n) X(Ŷ - Y).
 
 **Illustration** (the note's numbers): x = [-1, 1] and w(1) = [-2.5, -1], w(2) = [1, 2],
 w(3) = [1, 0] give z = [1.5, 1, -1] and ŷ ≈ [.592, .359, .049]."""),
@@ -108,10 +109,10 @@ for r in softmax_illustration.gradients_for_each_label():
     print(f"y = {r['label']}: engine dL/dz = {r['grad_z'].round(4)}   ŷ - onehot(y) = {r['formula_z'].round(4)}")'''),
     md("The graph of the illustration for y = 0 after backward, and its explorer (← → to step, click a tensor):"),
     code('''x, W, z, probs, loss = softmax_illustration.forward(label=0)
-page = explore(loss, title="note 001: the illustration, y = 0")
+page = explore(loss, title="Softmax regression: the illustration, y = 0")
 retain_grads(loss)
 loss.backward(retain_graph=True)
-draw_graph(loss, title="note 001 illustration after backward")'''),
+draw_graph(loss, title="Softmax regression illustration after backward")'''),
     code("page"),
     md("## Vectorised: ∇_W f_CE = (1/n) X(Ŷ - Y), our X holding examples in rows (so Xᵀ(Ŷ - Y)/n)"),
     code('''rng = np.random.default_rng(1)
@@ -145,10 +146,11 @@ plt.show()'''),
 
 NOTE_002 = [
     md("""
-# Note 002 (softmax Jacobian and cross-entropy): ∂y_i/∂z_j = y_i(δ_ij - y_j) and ∂ξ/∂z = y - t
+# *Multi-class classification with Softmax function*: ∂y_i/∂z_j = y_i(δ_ij - y_j) and ∂ξ/∂z = y - t
 
-`002_745dccf58f32441b.txt` (note 002, softmax Jacobian). This note writes y = softmax(z) for the
-output and t for the one-hot label (note 001's ŷ and y). With Σ_C = Σ_d e^{z_d},
+The lecture note *Multi-class classification with Softmax function* (*Softmax function* below): the
+softmax Jacobian and the cross-entropy. This note writes y = softmax(z) for the output and t for the
+one-hot label (the ŷ and y of the note *Softmax regression*). With Σ_C = Σ_d e^{z_d},
 ∂y_i/∂z_i = y_i(1 - y_i) and ∂y_i/∂z_j = -y_i y_j for i ≠ j; through ∂ log y_c / ∂y_c = 1 / y_c the
 cross-entropy ξ = -Σ_c t_c log y_c has ∂ξ/∂z = y - t.
 
@@ -174,7 +176,7 @@ picked = probs[label]
 picked.name = "ŷ_y"
 xi = -picked.log()
 xi.name = "ξ"
-page = explore(xi, title="note 002: ξ = -log softmax(z)_y, op by op")
+page = explore(xi, title="Softmax function: ξ = -log softmax(z)_y, op by op")
 retain_grads(xi)
 xi.backward(retain_graph=True)
 fused = Tensor(z_values, requires_grad=True)
@@ -182,7 +184,7 @@ fused.softmax_cross_entropy(np.array(label)).backward()
 print("chain of ops:", z.grad)
 print("fused op:    ", fused.grad)
 print("y - t:       ", y - np.eye(4)[label])'''),
-    code('draw_graph(xi, title="note 002: ξ = -log softmax(z)_y after backward")'),
+    code('draw_graph(xi, title="Softmax function: ξ = -log softmax(z)_y after backward")'),
     code("page"),
     md("""
 ## The note's example: softmax and classification
@@ -196,13 +198,13 @@ adding a constant to every score changes nothing, scaling the scores sharpens or
 
 NOTE_003 = [
     md("""
-# Note 003 (perceptron, SGD, two-layer nets): the losses, the breakout, and two moons
+# *Classification* (CS 577 Lecture 04: perceptron, SGD, two-layer nets): the losses, the breakout, and two moons
 
-`003_c7770d845551d3f5.txt` (note 003, perceptron, SGD and two-layer networks). The perceptron loss
-L(z, y) = max{0, -yz} with z = wᵀx has the gradient -y x on a mistake (y wᵀx < 0) and 0 otherwise,
-so SGD with η = 1 is the perceptron update w ← w + y x. For the two-layer net h = W1 x + b1,
-z = w2ᵀ g(h) + b2 and J = (y - z)², the chain rule gives ∂J/∂w2 = -2(y - z) g(h) and
-∂J/∂W1 = -2(y - z)(w2 ⊙ g'(h)) xᵀ."""),
+The lecture note *Classification*, CS 577 Deep Learning Lecture 04 (perceptron, SGD and two-layer
+networks). The perceptron loss L(z, y) = max{0, -yz} with z = wᵀx has the gradient -y x on a
+mistake (y wᵀx < 0) and 0 otherwise, so SGD with η = 1 is the perceptron update w ← w + y x. For
+the two-layer net h = W1 x + b1, z = w2ᵀ g(h) + b2 and J = (y - z)², the chain rule gives
+∂J/∂w2 = -2(y - z) g(h) and ∂J/∂W1 = -2(y - z)(w2 ⊙ g'(h)) xᵀ."""),
     code(SETUP),
     code('''rng = np.random.default_rng(0)
 x, w_values = rng.standard_normal(4), rng.standard_normal(4)
@@ -224,14 +226,14 @@ z = w2 @ g
 z.name = "z"
 J = (target - z) ** 2
 J.name = "J"
-page = explore(J, title="note 003: J = (y - z)², two-layer net")
+page = explore(J, title="Classification: J = (y - z)², two-layer net")
 retain_grads(J)
 J.backward(retain_graph=True)
 r = -2 * (target - z.item())
 hv = h.data
 print("∂J/∂w2:", w2.grad, " closed form:", r * np.maximum(hv, 0) + 0.0)  # + 0.0: no -0 in print
 print("largest ∂J/∂W1 difference:", float(np.abs(W1.grad - np.outer(r * w2.data * (hv > 0), x)).max()))'''),
-    code('draw_graph(J, title="note 003: J = (y - z)² after backward")'),
+    code('draw_graph(J, title="Classification: J = (y - z)² after backward")'),
     code("page"),
     md("""
 ## Breakout: full-batch gradient descent on the perceptron loss ("Does it work? Nope.")

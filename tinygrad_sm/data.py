@@ -1,9 +1,9 @@
 """Minibatches for SGD, and thin helpers around scikit-learn's datasets.
 
-``minibatches`` is the notes' loop over minibatches of size m (003_c7770d845551d3f5.txt):
-m = 1 is plain SGD, m = N is full-batch gradient descent. The dataset helpers only call
-scikit-learn (load_iris, load_digits, make_moons, fetch_openml, train_test_split,
-StandardScaler); nothing here re-implements them.
+``minibatches`` is the notes' loop over minibatches of size m (the notes "Classification", CS 577
+lecture 04, section "Stochastic gradient descent (SGD)"): m = 1 is plain SGD, m = N is full-batch
+gradient descent. The dataset helpers only call scikit-learn (load_iris, load_digits, make_moons,
+fetch_openml, train_test_split, StandardScaler); nothing here re-implements them.
 """
 
 import numbers

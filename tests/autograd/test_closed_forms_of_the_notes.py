@@ -1,7 +1,8 @@
 """The engine's gradients against the closed forms written in the lecture notes.
 
-Each test names the note file (in ../shared/notes/) and the formula it checks. Everything
-runs in float64 so the comparisons can be tight.
+Each test names its note by title and the formula it checks; the docstrings shorten "Multi-class
+classification with Softmax function" to "Softmax function". Everything runs in float64 so the
+comparisons can be tight.
 """
 
 import numpy as np
@@ -9,10 +10,10 @@ import pytest
 
 from tinygrad_sm import Tensor
 
-NOTE_000 = "000_b25ad37945746a9f.txt"
-NOTE_001 = "001_b606231dbf973e55.txt"
-NOTE_002 = "002_745dccf58f32441b.txt"
-NOTE_003 = "003_c7770d845551d3f5.txt"
+NOTE_000 = "Multiclass Classification"
+NOTE_001 = "Softmax regression (aka multinomial logistic regression)"  # CS 453X Class 8
+NOTE_002 = "Multi-class classification with Softmax function"
+NOTE_003 = "Classification"  # CS 577 Deep Learning Lecture 04
 
 
 def param(array):
@@ -33,10 +34,10 @@ def rng():
     return np.random.default_rng(453)
 
 
-# ------------------------------------------------------------------ 001: the worked illustration
+# --------------------------------------------------- Softmax regression: the worked illustration
 
 def test_softmax_illustration_of_note_001():
-    """001_b606231dbf973e55.txt, "Illustration": x = [-1, 1], w(1) = [-2.5, -1], w(2) = [1, 2],
+    """Softmax regression, "Illustration": x = [-1, 1], w(1) = [-2.5, -1], w(2) = [1, 2],
     w(3) = [1, 0] give z = Wᵀx = [1.5, 1, -1] and ŷ = softmax(z) ≈ [.592, .359, .049]."""
     x = Tensor(np.array([-1.0, 1.0]))
     W = Tensor(np.array([[-2.5, 1.0, 1.0], [-1.0, 2.0, 0.0]]))  # columns are w(1), w(2), w(3)
@@ -45,10 +46,10 @@ def test_softmax_illustration_of_note_001():
     np.testing.assert_allclose(z.softmax().data, [0.592, 0.359, 0.049], atol=5e-4)
 
 
-# ------------------------------------------------------------------ 002: softmax Jacobian and y - t
+# ----------------------------------------------------- Softmax function: softmax Jacobian and y - t
 
 def test_softmax_jacobian_is_y_i_delta_ij_minus_y_j(rng):
-    """002_745dccf58f32441b.txt: ∂y_i/∂z_j = y_i(1 - y_i) if i = j, -y_i y_j otherwise,
+    """Softmax function: ∂y_i/∂z_j = y_i(1 - y_i) if i = j, -y_i y_j otherwise,
     i.e. the Jacobian is diag(y) - y yᵀ. Row i comes from backward with the seed e_i."""
     z_values = rng.standard_normal(5)
     y = softmax(z_values)
@@ -60,7 +61,7 @@ def test_softmax_jacobian_is_y_i_delta_ij_minus_y_j(rng):
 
 
 def test_cross_entropy_gradient_is_y_minus_t(rng):
-    """002_745dccf58f32441b.txt: ξ(t, z) = -Σ_c t_c log y_c with y = softmax(z) has ∂ξ/∂z_i = y_i - t_i."""
+    """Softmax function: ξ(t, z) = -Σ_c t_c log y_c with y = softmax(z) has ∂ξ/∂z_i = y_i - t_i."""
     z_values = rng.standard_normal(4)
     t = np.array([0.0, 0.0, 1.0, 0.0])
     z = param(z_values)
@@ -71,7 +72,7 @@ def test_cross_entropy_gradient_is_y_minus_t(rng):
 
 
 def test_cross_entropy_gradient_is_y_sum_t_minus_t_for_soft_targets(rng):
-    """002_745dccf58f32441b.txt, the last lines of the derivation: ∂ξ/∂z_i = -t_i + y_i Σ_j t_j."""
+    """Softmax function, the last lines of the derivation: ∂ξ/∂z_i = -t_i + y_i Σ_j t_j."""
     z_values, t = rng.standard_normal(4), rng.random(4)
     z = param(z_values)
     z.softmax_cross_entropy(t, reduction="sum").backward()
@@ -79,7 +80,7 @@ def test_cross_entropy_gradient_is_y_sum_t_minus_t_for_soft_targets(rng):
 
 
 def test_chained_softmax_log_matches_fused_cross_entropy(rng):
-    """002_745dccf58f32441b.txt: ξ = -Σ t_c log(y_c) built from softmax and log has the same
+    """Softmax function: ξ = -Σ t_c log(y_c) built from softmax and log has the same
     gradient y - t as the fused op."""
     z_values = rng.standard_normal((3, 4))
     t = np.eye(4)[[1, 3, 0]]
@@ -88,10 +89,10 @@ def test_chained_softmax_log_matches_fused_cross_entropy(rng):
     np.testing.assert_allclose(z.grad, softmax(z_values) - t, atol=1e-12)
 
 
-# ------------------------------------------------------------------ 001: the batch gradient
+# --------------------------------------------------- Softmax regression: the batch gradient
 
 def test_batch_gradient_is_one_over_n_X_times_Yhat_minus_Y(rng):
-    """001_b606231dbf973e55.txt: ∇_W f_CE(Y, Ŷ; W) = (1/n) X(Ŷ - Y), with X the d × n matrix whose
+    """Softmax regression: ∇_W f_CE(Y, Ŷ; W) = (1/n) X(Ŷ - Y), with X the d × n matrix whose
     columns are the examples and Z = WᵀX (our rows-are-examples X_rows = Xᵀ gives Z = X_rows W)."""
     n, d, c = 8, 5, 3
     X = rng.standard_normal((d, n))  # the notes' layout: one column per example
@@ -106,7 +107,7 @@ def test_batch_gradient_is_one_over_n_X_times_Yhat_minus_Y(rng):
 
 
 def test_per_example_gradient_is_x_times_yhat_k_minus_y_k(rng):
-    """001_b606231dbf973e55.txt: for one example, ∇_{w_k} f_CE = x(ŷ_k - y_k) for each class k."""
+    """Softmax regression: for one example, ∇_{w_k} f_CE = x(ŷ_k - y_k) for each class k."""
     x, W = rng.standard_normal(4), param(rng.standard_normal((4, 3)))
     (Tensor(x) @ W).softmax_cross_entropy(1).backward()
     y_hat, y = softmax(x @ W.data), np.eye(3)[1]
@@ -114,12 +115,12 @@ def test_per_example_gradient_is_x_times_yhat_k_minus_y_k(rng):
         np.testing.assert_allclose(W.grad[:, k], x * (y_hat[k] - y[k]), atol=1e-12)
 
 
-# ------------------------------------------------------------------ 000: the per-row gradient
+# -------------------------------------------- Multiclass Classification: the per-row gradient
 
 def test_per_row_gradient_of_note_000(rng):
-    """000_b25ad37945746a9f.txt, 1.1.4: ∂J(n)/∂Θ_j = -Σ_k T_kn (1[k = j] - softmax(Θx)_j) x(n)ᵀ,
-    Θ of size K × (D + 1) with x carrying a trailing 1 for the bias. (The note's unified line
-    prints softmax(·)_k; its two cases above, j ≠ k and j = k, both give softmax(·)_j.)"""
+    """Multiclass Classification, 1.1.4 "Computing Gradients":
+    ∂J(n)/∂Θ_j = -Σ_k T_kn (1[k = j] - softmax(Θx)_j) x(n)ᵀ, Θ of size K × (D + 1) with x carrying
+    a trailing 1 for the bias. (The note's unified line prints softmax(·)_k; its two cases above, j ≠ k and j = k, both give softmax(·)_j.)"""
     K, D = 4, 3
     theta_values = rng.standard_normal((K, D + 1))
     x = np.append(rng.standard_normal(D), 1.0)
@@ -134,7 +135,7 @@ def test_per_row_gradient_of_note_000(rng):
 
 @pytest.mark.parametrize("label", [0, 1])
 def test_two_class_cross_entropy_is_the_binary_logistic_loss(rng, label):
-    """000_b25ad37945746a9f.txt 1.1.3 and 001_b606231dbf973e55.txt: with K = 2 classes,
+    """Multiclass Classification 1.1.3 and Softmax regression: with K = 2 classes,
     f_CE = -y log ŷ - (1 - y) log(1 - ŷ) = f_log, where ŷ = σ(z_1 - z_0) = softmax(z)_1."""
     z_values = rng.standard_normal(2)
     z = param(z_values)
@@ -147,7 +148,7 @@ def test_two_class_cross_entropy_is_the_binary_logistic_loss(rng, label):
     np.testing.assert_allclose(z.grad, [-(y_hat - label), y_hat - label], atol=1e-12)
 
 
-# ------------------------------------------------------------------ 003: the two-layer relu networks
+# ------------------------------------------------------- Classification: the two-layer relu networks
 
 @pytest.fixture
 def two_layer(rng):
@@ -165,7 +166,7 @@ def forward_scalar_net(p):
 
 
 def test_two_layer_squared_error_gradients(two_layer):
-    """003_c7770d845551d3f5.txt, "1-layer neural network (higher dim data)", J = (y - z)²:
+    """Classification, "1-layer neural network (higher dim data)", J = (y - z)²:
     ∂J/∂w(2) = -2(y - z) g(h), ∂J/∂b(2) = -2(y - z), ∂J/∂W(1) = -2(y - z)(w(2) ⊙ g'(h)) xᵀ,
     ∂J/∂b(1) = -2(y - z)(w(2) ⊙ g'(h))."""
     p, y = two_layer, 0.7
@@ -181,7 +182,7 @@ def test_two_layer_squared_error_gradients(two_layer):
 
 @pytest.mark.parametrize("y", [-1.0, 1.0])
 def test_two_layer_logistic_loss_gradients(two_layer, y):
-    """003_c7770d845551d3f5.txt, J = log(1 + e^{-yz}): ∂L/∂z = -y e^{-yz} / (1 + e^{-yz}), and by the
+    """Classification, J = log(1 + e^{-yz}): ∂L/∂z = -y e^{-yz} / (1 + e^{-yz}), and by the
     chain rule ∂J/∂w(2) = ∂L/∂z g(h), ∂J/∂W(1) = ∂L/∂z (w(2) ⊙ g'(h)) xᵀ, ∂J/∂b(1) = ∂L/∂z (w(2) ⊙ g'(h))."""
     p = two_layer
     (W1, b1, w2, b2), z = forward_scalar_net(p)
@@ -198,7 +199,7 @@ def test_two_layer_logistic_loss_gradients(two_layer, y):
 
 
 def test_two_layer_softmax_head_gradients(rng):
-    """003_c7770d845551d3f5.txt, "1-layer neural network (multicategory data)": z = W(2)ᵀ g(h) + b(2),
+    """Classification, "1-layer neural network (multicategory data)": z = W(2)ᵀ g(h) + b(2),
     h = W(1)ᵀ x + b(1), L = cross entropy with ∂L/∂z = p - onehot(y). Then ∂J/∂W(2) = g(h) ∂L/∂zᵀ,
     ∂J/∂b(2) = ∂L/∂z, ∂J/∂W(1) = ((W(2) ∂L/∂z) ⊙ g'(h)) xᵀ, ∂J/∂b(1) = (W(2) ∂L/∂z) ⊙ g'(h).
     (W(1) is d × m here, so its gradient is the transpose of the m × d expression.)"""
@@ -220,7 +221,7 @@ def test_two_layer_softmax_head_gradients(rng):
 
 
 def test_relu_derivative_is_indicator_of_positive():
-    """003_c7770d845551d3f5.txt: relu(z) = max{0, z}, whose derivative is 1[z > 0]."""
+    """Classification: relu(z) = max{0, z}, whose derivative is 1[z > 0]."""
     z = param([-2.0, -0.5, 0.5, 3.0])
     z.relu().sum().backward()
     np.testing.assert_array_equal(z.relu().data, [0.0, 0.0, 0.5, 3.0])
@@ -230,7 +231,7 @@ def test_relu_derivative_is_indicator_of_positive():
 @pytest.mark.parametrize("y, w, expected_case", [(1.0, [1.0, -2.0], "mistake"), (1.0, [1.0, 2.0], "correct"),
                                                  (-1.0, [1.0, 2.0], "mistake"), (-1.0, [1.0, -2.0], "correct")])
 def test_perceptron_loss_gradient(y, w, expected_case):
-    """003_c7770d845551d3f5.txt, perceptron loss L(z, y) = max{0, -yz} with z = wᵀx:
+    """Classification, "Perceptron loss" L(z, y) = max{0, -yz} with z = wᵀx:
     ∇_w L = -y x if y wᵀx < 0 (a mistake), 0 if y wᵀx > 0."""
     x = np.array([0.5, 1.0])
     weights = param(w)
@@ -244,8 +245,8 @@ def test_perceptron_loss_gradient(y, w, expected_case):
 
 
 def test_perceptron_step_with_eta_one_is_the_perceptron_update():
-    """003_c7770d845551d3f5.txt, "Perceptron as SGD": one SGD step with η = 1 on max{0, -y wᵀx}
-    is the perceptron update w ← w + y x on a mistake."""
+    """Classification, "Perceptron as stochastic gradient descent (SGD)": one SGD step with η = 1 on
+    max{0, -y wᵀx} is the perceptron update w ← w + y x on a mistake."""
     x, y = np.array([2.0, -1.0, 0.5]), -1.0
     w = param([1.0, 0.5, 0.0])
     (-y * (w @ Tensor(x))).relu().backward()

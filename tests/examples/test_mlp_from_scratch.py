@@ -1,5 +1,6 @@
 """examples/mlp_from_scratch.py: checkpoint mid-training, resume, and end bit for bit where a straight run ends;
-examples/softmax_jacobian.py prints the jacobian beside note 002's formula."""
+examples/softmax_jacobian.py prints the jacobian beside the formula of the notes
+"Multi-class classification with Softmax function"."""
 
 import subprocess
 import sys

@@ -1,7 +1,7 @@
 """Issue 12's training controls (scikit-learn's names and meanings), lr="auto", standardize, divergence, threads.
 
-Notes: 001_b606231dbf973e55.txt (note 001, softmax regression) for the full-batch step
-W ← W - η (1/m) X(Ŷ - Y); 003_c7770d845551d3f5.txt (note 003, perceptron, SGD, two-layer nets).
+Notes: "Softmax regression" (CS 453X class 8) for the full-batch step W ← W - η (1/m) X(Ŷ - Y);
+"Classification" (CS 577 lecture 04: perceptron, SGD, two-layer nets).
 """
 
 import threading
@@ -177,7 +177,7 @@ def test_early_stopping_scores_the_regressor_by_r2():
 # ---------------------------------------------------------------- warm_start and partial_fit
 
 def full_batch_softmax(**kwargs):
-    """Deterministic and stateless: full-batch gradient descent with no momentum, on x itself (note 001)."""
+    """Deterministic and stateless: full-batch gradient descent with no momentum, on x itself (notes: Softmax regression)."""
     return SoftmaxRegression(lr=0.3, batch_size=10_000, standardize=False, random_state=0, **kwargs)
 
 

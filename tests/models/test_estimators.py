@@ -1,7 +1,7 @@
 """The scikit-learn estimators of tinygrad_sm.models: accuracy, equivalence with the notes, sklearn compatibility.
 
-Notes: 001_b606231dbf973e55.txt (softmax regression, W ← W - η (1/m) X(Ŷ - Y)) and
-003_c7770d845551d3f5.txt (perceptron as SGD with m = 1, η = 1; the multiclass perceptron;
+Notes: "Softmax regression" (CS 453X class 8: W ← W - η (1/m) X(Ŷ - Y)) and
+"Classification" (CS 577 lecture 04: perceptron as SGD with m = 1, η = 1; the multiclass perceptron;
 two-layer networks; the two-moons data with m = 10 hidden units).
 """
 
@@ -24,8 +24,8 @@ from tinygrad_sm import Tensor, load, nn, optim, save
 from tinygrad_sm.data import load_dataset, split_and_scale
 from tinygrad_sm.models import MulticlassPerceptron, SoftmaxRegression, TwoLayerNet, TwoLayerRegressor
 
-NOTE_001 = "001_b606231dbf973e55.txt"
-NOTE_003 = "003_c7770d845551d3f5.txt"
+NOTE_001 = "Softmax regression (aka multinomial logistic regression)"  # CS 453X Class 8
+NOTE_003 = "Classification"  # CS 577 Deep Learning Lecture 04
 CLASSIFIERS = [SoftmaxRegression, MulticlassPerceptron, TwoLayerNet]
 
 
@@ -56,7 +56,7 @@ def held_out_accuracy(model, data):
 # The default-accuracy bound on every bundled set (raw and standardised) is in test_models_defaults.py.
 
 def test_two_moons_need_the_hidden_layer(moons):
-    """A linear boundary cannot follow the moons; m = 10 relu units can (003)."""
+    """A linear boundary cannot follow the moons; m = 10 relu units can (notes: Classification)."""
     network = held_out_accuracy(TwoLayerNet(hidden=10, random_state=0), moons)
     linear = held_out_accuracy(SoftmaxRegression(random_state=0), moons)
     assert network >= 0.95
@@ -65,7 +65,7 @@ def test_two_moons_need_the_hidden_layer(moons):
 
 
 def test_two_layer_regressor_fits_a_sine_curve():
-    """The notes' 1-dimensional regression network, squared error loss (003)."""
+    """The notes' 1-dimensional regression network, squared error loss (notes: Classification)."""
     rng = np.random.default_rng(0)
     x = rng.uniform(-3, 3, size=(400, 1))
     y = np.sin(x[:, 0]) * 5 + 10 + rng.normal(0, 0.1, size=400)
@@ -83,7 +83,7 @@ def softmax(Z):
 
 
 def test_each_softmax_regression_step_is_W_minus_eta_X_times_Yhat_minus_Y_over_m():
-    """Full batch (m = n), two steps of W ← W - η (1/m) X(Ŷ - Y), b ← b - η (1/m) Σ (ŷ - y), from W = 0 (001)."""
+    """Full batch (m = n), two steps of W ← W - η (1/m) X(Ŷ - Y), b ← b - η (1/m) Σ (ŷ - y), from W = 0 (notes: Softmax regression)."""
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, size=40)
     model = SoftmaxRegression(lr=0.5, epochs=2, batch_size=40, standardize=False, random_state=0).fit(X, y)
@@ -96,7 +96,7 @@ def test_each_softmax_regression_step_is_W_minus_eta_X_times_Yhat_minus_Y_over_m
 
 
 def test_softmax_regression_with_two_classes_is_binary_logistic_regression(moons):
-    """With K = 2, softmax(z)_1 = σ(z_1 - z_0), and w = w_1 - w_0 follows logistic regression at step 2η (001, 003)."""
+    """With K = 2, softmax(z)_1 = σ(z_1 - z_0), and w = w_1 - w_0 follows logistic regression at step 2η (notes: Softmax regression; Classification)."""
     X_train, X_test, y_train, _ = moons
     model = SoftmaxRegression(lr=0.1, epochs=20, batch_size=len(X_train), standardize=False,
                               random_state=0).fit(X_train, y_train)
@@ -121,7 +121,7 @@ def perceptron_data(n=150):
 
 
 def test_one_perceptron_epoch_is_sgd_with_m_1_and_eta_1_on_the_multiclass_perceptron_loss():
-    """w_ŷ -= x, w_y += x on each mistake ≡ θ ← θ - ∇ (max_k z_k - z_y), one sample at a time (003)."""
+    """w_ŷ -= x, w_y += x on each mistake ≡ θ ← θ - ∇ (max_k z_k - z_y), one sample at a time (notes: Classification)."""
     X, y = perceptron_data()
     model = MulticlassPerceptron(epochs=1, shuffle=False, averaged=False, standardize=False).fit(X, y)
     W = Tensor(np.zeros((64, 10)), requires_grad=True)
@@ -147,7 +147,7 @@ def test_averaged_perceptron_returns_the_mean_of_W_over_all_steps():
             z = x_t @ W
             rivals = np.delete(np.arange(10), y_t)
             y_hat = rivals[np.argmax(z[rivals])]
-            if z[y_hat] >= z[y_t]:  # y is not the only argmax: a mistake (003)
+            if z[y_hat] >= z[y_t]:  # y is not the only argmax: a mistake (notes: Classification)
                 W[:, y_hat] -= x_t
                 W[:, y_t] += x_t
             snapshots.append(W.copy())

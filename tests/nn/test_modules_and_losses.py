@@ -1,7 +1,7 @@
 """tinygrad_sm.nn, tinygrad_sm.data and save/load: modules, the notes' losses, minibatches, checkpoints.
 
-Loss formulas are those of 001_b606231dbf973e55.txt (cross-entropy, one-hot) and
-003_c7770d845551d3f5.txt (perceptron, logistic, multiclass perceptron, MSE, SGD minibatches).
+Loss formulas are those of the notes "Softmax regression" (cross-entropy, one-hot) and "Classification"
+(CS 577: perceptron, logistic, multiclass perceptron, MSE, SGD minibatches).
 """
 
 import os
@@ -14,8 +14,8 @@ import tinygrad_sm
 from tinygrad_sm import Tensor, gradcheck, load, nn, save
 from tinygrad_sm.data import load_dataset, load_mnist, minibatches, split_and_scale
 
-NOTE_001 = "001_b606231dbf973e55.txt"
-NOTE_003 = "003_c7770d845551d3f5.txt"
+NOTE_001 = "Softmax regression (aka multinomial logistic regression)"  # CS 453X Class 8
+NOTE_003 = "Classification"  # CS 577 Deep Learning Lecture 04
 
 
 def f64(array, requires_grad=True):
@@ -184,7 +184,7 @@ def test_activation_modules_apply_their_function():
 # ---------------------------------------------------------------- one_hot and the losses
 
 def test_one_hot_matches_the_notes_example():
-    """Labels 0, 1, 0 give the rows [1 0], [0 1], [1 0] (001)."""
+    """Labels 0, 1, 0 give the rows [1 0], [0 1], [1 0] (notes: Softmax regression)."""
     np.testing.assert_array_equal(nn.one_hot([0, 1, 0], 2).data, [[1, 0], [0, 1], [1, 0]])
     assert nn.one_hot(np.array([2]), 3).dtype == np.float32
 
@@ -208,7 +208,7 @@ def test_one_hot_rejects_bad_labels(labels, error, match):
 
 
 def test_cross_entropy_value_and_gradient_are_the_notes_formulas():
-    """f_CE = -(1/n) Σ_i log ŷ_{y_i}, ∇_z = (Ŷ - Y)/n (001)."""
+    """f_CE = -(1/n) Σ_i log ŷ_{y_i}, ∇_z = (Ŷ - Y)/n (notes: Softmax regression)."""
     z = f64([[1.5, 1.0, -1.0], [0.2, 0.3, 0.1]])
     y = np.array([0, 2])
     loss = nn.cross_entropy(z, y)
@@ -224,7 +224,7 @@ def test_mse_is_the_mean_squared_error_with_gradient_minus_2_y_minus_z():
     loss = nn.mse(z, y)
     assert loss.item() == pytest.approx((0.25 + 0 + 9) / 3)
     loss.backward()
-    np.testing.assert_allclose(z.grad, -2 * (y - z.data) / 3)  # ∂L/∂z = -2(y - z) (003)
+    np.testing.assert_allclose(z.grad, -2 * (y - z.data) / 3)  # ∂L/∂z = -2(y - z) (notes: Classification)
 
 
 def test_mse_refuses_shapes_that_would_broadcast():
@@ -237,7 +237,7 @@ def test_binary_logistic_is_log_one_plus_exp_minus_yz():
     loss = nn.binary_logistic(z, y, reduction="sum")
     assert loss.item() == pytest.approx(np.log1p(np.exp(-y * z.data)).sum())
     loss.backward()
-    np.testing.assert_allclose(z.grad, -y * np.exp(-y * z.data) / (1 + np.exp(-y * z.data)))  # (003)
+    np.testing.assert_allclose(z.grad, -y * np.exp(-y * z.data) / (1 + np.exp(-y * z.data)))  # (notes: Classification)
 
 
 def test_binary_logistic_is_finite_for_huge_scores():
@@ -256,7 +256,7 @@ def test_perceptron_loss_is_max_0_minus_yz_with_gradient_minus_y_x_on_mistakes()
     z = X @ w.data  # [-0.5, 1.0, 1.0]: mistakes on rows 0 and 2
     assert loss.item() == pytest.approx(np.maximum(0, -y * z).sum())
     loss.backward()
-    np.testing.assert_allclose(w.grad, -(y[0] * X[0] + y[2] * X[2]))  # (003)
+    np.testing.assert_allclose(w.grad, -(y[0] * X[0] + y[2] * X[2]))  # (notes: Classification)
 
 
 @pytest.mark.parametrize("loss", [nn.binary_logistic, nn.perceptron_loss])
@@ -277,11 +277,11 @@ def test_multiclass_perceptron_loss_is_max_z_minus_z_y():
     loss = nn.multiclass_perceptron_loss(z, np.array([0, 2]), reduction="none")
     np.testing.assert_array_equal(loss.data, [2.0, 0.0])
     loss.sum().backward()
-    np.testing.assert_array_equal(z.grad, [[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])  # e_ŷ - e_y (003)
+    np.testing.assert_array_equal(z.grad, [[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])  # e_ŷ - e_y (notes: Classification)
 
 
 def test_multiclass_perceptron_loss_treats_a_tie_as_a_mistake_like_the_notes():
-    """At W = 0 every score ties; y is not the only argmax, so ŷ = the first other class (003)."""
+    """At W = 0 every score ties; y is not the only argmax, so ŷ = the first other class (notes: Classification)."""
     z = f64(np.zeros((2, 3)))
     loss = nn.multiclass_perceptron_loss(z, np.array([0, 2]))
     assert loss.item() == 0.0
@@ -423,7 +423,7 @@ def test_package_exports_nn_optim_save_and_load():
 
 
 def test_perceptron_loss_counts_yz_equal_0_as_a_mistake_like_the_notes():
-    """At w = 0 the notes' rule still updates: the subgradient at yz = 0 is -y x (003)."""
+    """At w = 0 the notes' rule still updates: the subgradient at yz = 0 is -y x (notes: Classification)."""
     w = f64([0.0, 0.0])
     loss = nn.perceptron_loss(Tensor(np.array([[2.0, -1.0]])) @ w, np.array([-1]))
     assert loss.item() == 0.0

@@ -1,12 +1,12 @@
-"""optim.SGD against hand-written numpy steps: θ ← θ - η_t g (003_c7770d845551d3f5.txt), with momentum and decay."""
+"""optim.SGD against hand-written numpy steps: θ ← θ - η_t g (the notes "Classification"), with momentum and decay."""
 
 import numpy as np
 import pytest
 
 from tinygrad_sm import Tensor, nn, optim
 
-NOTE_001 = "001_b606231dbf973e55.txt"
-NOTE_003 = "003_c7770d845551d3f5.txt"
+NOTE_001 = "Softmax regression (aka multinomial logistic regression)"  # CS 453X Class 8
+NOTE_003 = "Classification"  # CS 577 Deep Learning Lecture 04
 
 
 def param(values):
@@ -133,7 +133,7 @@ def test_bad_parameter_lists_are_value_errors():
 
 
 def test_linear_and_sgd_reproduce_a_hand_written_numpy_step():
-    """One minibatch step of softmax regression: W ← W - η (1/m) X(Ŷ - Y), b ← b - η (1/m) Σ_i (ŷ_i - y_i) (001)."""
+    """One minibatch step of softmax regression: W ← W - η (1/m) X(Ŷ - Y), b ← b - η (1/m) Σ_i (ŷ_i - y_i) (notes: Softmax regression)."""
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((8, 5)), rng.integers(0, 3, size=8)
     layer = nn.Linear(5, 3, rng=1, dtype=np.float64)
@@ -154,7 +154,7 @@ def test_linear_and_sgd_reproduce_a_hand_written_numpy_step():
 
 
 def test_two_layer_net_and_sgd_momentum_reproduce_the_notes_backward_in_numpy():
-    """∂J/∂W2 = g(h) δᵀ, ∂J/∂W1 = ((W2 δ) ⊙ g'(h)) xᵀ with δ = (ŷ - onehot(y))/m (003), then momentum SGD."""
+    """∂J/∂W2 = g(h) δᵀ, ∂J/∂W1 = ((W2 δ) ⊙ g'(h)) xᵀ with δ = (ŷ - onehot(y))/m (notes: Classification), then momentum SGD."""
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((6, 4)), np.array([0, 1, 2, 1, 0, 2])
     net = nn.Sequential(nn.Linear(4, 5, rng=2, dtype=np.float64), nn.ReLU(), nn.Linear(5, 3, rng=3, dtype=np.float64))
@@ -180,7 +180,7 @@ def test_two_layer_net_and_sgd_momentum_reproduce_the_notes_backward_in_numpy():
 
 
 def test_sgd_with_m_1_and_eta_1_on_the_perceptron_loss_is_the_perceptron():
-    """Binary perceptron (003): on a mistake (y wᵀx <= 0, so every sample while w = 0) w ← w + y x."""
+    """Binary perceptron (notes: Classification): on a mistake (y wᵀx <= 0, so every sample while w = 0) w ← w + y x."""
     X = np.array([[1.0, 2.0], [-1.0, 0.5], [2.0, -1.0], [0.5, 0.5]])
     y = np.array([1, -1, 1, -1])
     w = Tensor(np.zeros(2), requires_grad=True)
@@ -472,7 +472,7 @@ TORCH_CASES = {
 
 @pytest.mark.parametrize("case", sorted(TORCH_CASES))
 def test_trajectory_matches_pytorch_for_300_steps(case):
-    """Softmax regression (001) on fixed data, float64, the same start: both optimizers walk the same path."""
+    """Softmax regression (the notes of that title) on fixed data, float64, the same start: both optimizers walk the same path."""
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
     ours, theirs = TORCH_CASES[case]
     rng = np.random.default_rng(0)

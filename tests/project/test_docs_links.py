@@ -1,10 +1,11 @@
 """The README and docs/*.md link only to files that exist, link every docs page, and never name a notes file.
 
-The lecture notes are not in the repository: the pages cite them by title and topic, never by file name or
-number ("001_b606231dbf973e55.txt", "note 001").
+The lecture notes are not in the repository: the pages, and every tracked .py, .ipynb, .md and .js file,
+cite them by title and topic, never by file name or number ("NNN_" and 16 hex digits ".txt", "note 001").
 """
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ PAGES = [README, *DOCS]
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 NOTES_FILE = re.compile(r"\d{3}_[0-9a-f]{16}")
 NOTE_BY_NUMBER = re.compile(r"\bnotes?\s+0\d\d\b", re.I)
+SOURCE_SUFFIXES = (".py", ".ipynb", ".md", ".js")
 
 
 def without_code_blocks(page):
@@ -74,3 +76,22 @@ def test_the_readme_stays_short_and_lists_the_engine_in_reading_order():
     section = text.split("## Read the engine", 1)[1].split("\n## ", 1)[0]
     positions = [section.index(f"{name} (") for name in ("ops.py", "tensor.py", "backward.py")]
     assert positions == sorted(positions)
+
+
+def tracked_sources():
+    """Every .py, .ipynb, .md and .js file git tracks, except this one, which describes the patterns."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    paths = [ROOT / name for name in listed.stdout.split("\0") if name.endswith(SOURCE_SUFFIXES)]
+    return [path for path in paths if path.resolve() != Path(__file__).resolve() and path.is_file()]
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="lists the files git tracks: needs a git checkout")
+def test_no_tracked_source_names_a_notes_file_or_cites_a_note_by_number():
+    sources = tracked_sources()
+    assert len(sources) > 50  # the listing found the repository's files
+    offending = []
+    for path in sources:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if NOTES_FILE.search(line) or NOTE_BY_NUMBER.search(line):
+                offending.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    assert not offending, "cite the lecture notes by title and topic:\n" + "\n".join(offending)

@@ -2,8 +2,8 @@
 
 Each takes a function of Tensors and returns numpy arrays. ``grad`` and ``value_and_grad`` run
 one backward pass; ``jacobian`` runs one backward pass per output element, seeded with the basis
-vector e_i, so row i of the result is ∂out_i/∂x (reverse mode, as note 002 (softmax Jacobian)
-builds ∂ŷ_i/∂z_j row by row).
+vector e_i, so row i of the result is ∂out_i/∂x (reverse mode, as the notes "Multi-class classification
+with Softmax function" build the softmax Jacobian ∂ŷ_i/∂z_j row by row).
 """
 
 import numpy as np

@@ -619,7 +619,7 @@ class Softmax(Op):
         return self.y
 
     def backward(self, g):
-        """dy_i/dz_j = y_i(δ_ij - y_j) (002), applied as y ⊙ (G - ⟨G, y⟩)."""
+        """dy_i/dz_j = y_i(δ_ij - y_j) (notes: Multi-class classification with Softmax function): y ⊙ (G - ⟨G, y⟩)."""
         y = self.y
         return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
 

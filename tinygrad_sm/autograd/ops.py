@@ -247,8 +247,8 @@ class SoftmaxCrossEntropy(Op):
     __slots__ = ("shape", "probs", "ones_at", "rows", "reduction")
 
     def forward(self, z, labels, rows, reduction):
-        """f_CE = -(1/n) Σ_i log softmax(z^(i))_{y_i}, softmax and cross-entropy fused (notes 001, 002).
-
+        """f_CE = -(1/n) Σ_i log softmax(z^(i))_{y_i}, softmax and cross-entropy fused (notes: Softmax regression;
+        Multi-class classification with Softmax function).
         ``labels``: int classes y (n,), or None when ``rows`` holds probability rows t (n, K).
         """
         self.shape, self.rows, self.reduction, self.ones_at = z.shape, rows, reduction, None
@@ -268,7 +268,7 @@ class SoftmaxCrossEntropy(Op):
         return per_row.sum() / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
 
     def backward(self, g):
-        """∇_z f_CE = (softmax(z) - onehot(y)) / n (001); for probability rows, ŷ Σ_k t_k - t (002)."""
+        """∇_z f_CE = (softmax(z) - onehot(y)) / n (Softmax regression); rows t: ŷ Σ_k t_k - t (Softmax function)."""
         probs = self.probs
         n = len(probs)
         scale = g.reshape(-1, 1) if self.reduction == "none" else g / n if self.reduction == "mean" else g
