@@ -10,7 +10,7 @@ from operator import attrgetter
 
 from .checks import check_grad_slot
 from .freeing import SMALL, forget_values
-from .kernels import PendingGradients
+from .kernels import accumulate
 from .versions import check_saved_arrays_unchanged, latest_change
 
 
@@ -27,23 +27,23 @@ def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=Tr
     ``write_grads=False`` replays the walk for a picture: no ``.grad`` is written, nothing freed.
     """
     free = write_grads and not retain_graph
-    pending = PendingGradients(root, seed, may_own=free)  # dL/d(node) for the nodes reached so far
+    grads, owned = {id(root): seed}, set()  # dL/d(node) for the nodes reached so far; see accumulate
     order, holding_values = reverse_topological_order(root, check_grads=write_grads)
     for node in order:
-        g = pending.pop(id(node), None)  # complete: every user of the node has been visited
+        g = grads.pop(id(node), None)  # complete: every user of the node has been visited
         if g is None:
             continue
         op = node._op
         if op is None:  # a leaf: every path has arrived, so its gradient is complete
             if write_grads:
-                node._accumulate(g, pending.owns(node))
+                node._accumulate(g, id(node) in owned)
             continue
         if write_grads and node._retains_grad:
             node._accumulate(g)
         input_grads = op.backward(g)  # the op's closed-form rule (ops.py)
         if on_step is not None:
             on_step(node, g, input_grads)
-        pending.add(op.parents, input_grads, g)
+        accumulate(grads, owned, op.parents, input_grads, g, free)  # dL/d(input) += G · d(node)/d(input)
         if free:
             op.release()  # the arrays it saved for this backward
     if free and on_step is None:  # (a trace reads the values after the walk)
@@ -74,11 +74,13 @@ def reverse_topological_order(root, check_grads=True):
                              "arrays were freed (pass retain_graph=True to the first backward)")
         if latest > node._seq:  # something changed in place after this op ran
             check_saved_arrays_unchanged(node)
+        holds_values = False
         for parent in op.parents:
-            if parent.data.size > SMALL:
-                holding_values.append(op)
+            holds_values = holds_values or parent.data.size > SMALL
             if parent.requires_grad and parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
+        if holds_values:
+            holding_values.append(op)
     nodes.sort(key=attrgetter("_seq"), reverse=True)
     return nodes, holding_values

@@ -44,13 +44,8 @@ def forget_values(ops):
     """
     stand_ins = {}
     for op in ops:
-        op.parents = tuple([_stand_in(p, stand_ins) if _forgettable(p) else p for p in op.parents])
-
-
-def _forgettable(tensor):
-    data = tensor.data
-    return data is not None and data.size > SMALL and not tensor._retains_grad and \
-        not (tensor._op is None and tensor.requires_grad)
+        op.parents = tuple([p if p.data is None or p.data.size <= SMALL or p._retains_grad or
+                            (p._op is None and p.requires_grad) else _stand_in(p, stand_ins) for p in op.parents])
 
 
 def _stand_in(tensor, stand_ins):

@@ -14,7 +14,7 @@ same way in ``more_ops.py``; the array tricks some ops call are named in ``kerne
 
 import numpy as np
 
-from .kernels import dot, onehot, onehot_positions, softmax_parts
+from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts
 
 
 def unbroadcast(grad, shape):
@@ -252,7 +252,7 @@ class SoftmaxCrossEntropy(Op):
         ``labels``: int classes y (n,), or None when ``rows`` holds probability rows t (n, K).
         """
         self.shape, self.rows, self.reduction, self.ones_at = z.shape, rows, reduction, None
-        z = float_input(z).reshape(-1, z.shape[-1])  # (K,) logits are one row
+        z = float_input(z) if z.ndim == 2 else float_input(z).reshape(1, -1)  # (K,) logits are one row
         shifted, self.probs, log_total = softmax_parts(z)  # z - max z, softmax(z), log Σ_k e^(z_k - max z)
         if labels is not None:  # -log softmax(z)_y = log Σ_k e^(z_k) - z_y
             self.ones_at = onehot_positions(labels, z.shape[1])  # where onehot(y) has its ones
@@ -271,10 +271,10 @@ class SoftmaxCrossEntropy(Op):
         """∇_z f_CE = (softmax(z) - onehot(y)) / n (Softmax regression); rows t: ŷ Σ_k t_k - t (Softmax function)."""
         probs = self.probs
         n = len(probs)
-        scale = g.reshape(-1, 1) if self.reduction == "none" else g / n if self.reduction == "mean" else g
+        scale = g.reshape(-1, 1) if self.reduction == "none" else g.item() / n if self.reduction == "mean" else g.item()
         if self.ones_at is not None:
-            dz = (probs - onehot(probs, self.ones_at)) * scale
+            dz = softmax_minus_onehot(probs, self.ones_at, scale)  # (softmax(z) - onehot(y)) · scale
         else:
             t = self.rows.reshape(probs.shape)
             dz = (probs * t.sum(axis=1, keepdims=True) - t) * scale
-        return (dz.reshape(self.shape),)
+        return (dz if dz.shape == self.shape else dz.reshape(self.shape),)

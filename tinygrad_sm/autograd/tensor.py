@@ -121,7 +121,8 @@ class Tensor(MoreTensorMethods):
             result = Tensor._apply(op, (a, b))
         except (ValueError, TypeError) as error:
             checks.binary_operands(op.name, a, b, error)
-        checks.no_complex_gradient(result)
+        if result.data.dtype.kind == "c":  # only an operand can bring complex values in
+            checks.no_complex_gradient(result)
         return result
 
     # ------------------------------------------------------------ the operators
@@ -155,7 +156,8 @@ class Tensor(MoreTensorMethods):
         except ValueError:
             raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} "
                              "cannot be broadcast together") from None
-        checks.no_complex_gradient(result)
+        if result.data.dtype.kind == "c":
+            checks.no_complex_gradient(result)
         return result
 
     # ------------------------------------------------------------ the card's functions
