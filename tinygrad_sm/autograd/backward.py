@@ -14,6 +14,9 @@ from .kernels import accumulate
 from .versions import check_saved_arrays_unchanged, latest_change
 
 
+_newest_first = attrgetter("_seq")
+
+
 class GraphFreed(RuntimeError):
     """The graph's saved arrays were freed by a backward without ``retain_graph=True``."""
 
@@ -46,7 +49,7 @@ def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=Tr
         accumulate(grads, owned, op.parents, input_grads, g, free)  # dL/d(input) += G · d(node)/d(input)
         if free:
             op.release()  # the arrays it saved for this backward
-    if free and on_step is None:  # (a trace reads the values after the walk)
+    if free and on_step is None and holding_values:  # (a trace reads the values after the walk)
         forget_values(holding_values)  # so that a kept loss keeps no activation alive
 
 
@@ -82,5 +85,5 @@ def reverse_topological_order(root, check_grads=True):
                 stack.append(parent)
         if holds_values:
             holding_values.append(op)
-    nodes.sort(key=attrgetter("_seq"), reverse=True)
+    nodes.sort(key=_newest_first, reverse=True)
     return nodes, holding_values

@@ -21,13 +21,18 @@ SMALL = 64  # a value of at most this many elements (512 bytes in float64) stays
 class FreedTensor:
     """A tensor's place in the graph after backward freed its value: its op, shape and name, no data."""
 
-    __slots__ = ("_op", "_seq", "shape", "dtype", "name", "requires_grad")
+    __slots__ = ("_op", "_seq", "name", "shape", "dtype")
     data = grad = None
     freed = True
     _retains_grad = False
 
+    def __init__(self, tensor):
+        self._op, self._seq, self.name, self.shape, self.dtype = \
+            tensor._op, tensor._seq, tensor.name, tensor.data.shape, tensor.data.dtype
+
     op = property(lambda self: self._op)
     is_leaf = property(lambda self: self._op is None)
+    requires_grad = property(lambda self: self._op is not None)  # parameters are never forgotten
     ndim = property(lambda self: len(self.shape))
     size = property(lambda self: math.prod(self.shape))
 
@@ -42,17 +47,8 @@ def forget_values(ops):
     Forgotten: values of more than SMALL elements, intermediates and constants (a batch). Kept:
     parameters, what retain_grad() asked for, and small values.
     """
-    stand_ins = {}
+    stand_ins = {}  # one per tensor, shared by every op that used it
     for op in ops:
         op.parents = tuple([p if p.data is None or p.data.size <= SMALL or p._retains_grad or
-                            (p._op is None and p.requires_grad) else _stand_in(p, stand_ins) for p in op.parents])
-
-
-def _stand_in(tensor, stand_ins):
-    """The FreedTensor of ``tensor``, made once."""
-    key = id(tensor)
-    if key not in stand_ins:
-        freed = stand_ins[key] = object.__new__(FreedTensor)
-        freed._op, freed._seq, freed.name = tensor._op, tensor._seq, tensor.name
-        freed.shape, freed.dtype, freed.requires_grad = tensor.data.shape, tensor.data.dtype, tensor.requires_grad
-    return stand_ins[key]
+                            (p._op is None and p.requires_grad) else
+                            stand_ins.get(id(p)) or stand_ins.setdefault(id(p), FreedTensor(p)) for p in op.parents])

@@ -14,7 +14,7 @@ same way in ``more_ops.py``; the array tricks some ops call are named in ``kerne
 
 import numpy as np
 
-from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts
+from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over, total
 
 
 def unbroadcast(grad, shape):
@@ -23,10 +23,10 @@ def unbroadcast(grad, shape):
         return grad
     leading = grad.ndim - len(shape)
     if leading:  # axes numpy added in front
-        grad = grad.sum(axis=tuple(range(leading)))
+        grad = sum_over(grad, tuple(range(leading)))
     if 1 in shape:  # axes of size 1 numpy stretched
         stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        grad = grad.sum(axis=stretched, keepdims=True) if stretched else grad
+        grad = sum_over(grad, stretched, keepdims=True) if stretched else grad
     return grad
 
 
@@ -264,8 +264,8 @@ class SoftmaxCrossEntropy(Op):
             return per_row.reshape(self.shape[:-1])
         n = len(per_row)
         if reduction == "sum":
-            return per_row.sum()
-        return per_row.sum() / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
+            return total(per_row)
+        return total(per_row) / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
 
     def backward(self, g):
         """∇_z f_CE = (softmax(z) - onehot(y)) / n (Softmax regression); rows t: ŷ Σ_k t_k - t (Softmax function)."""
