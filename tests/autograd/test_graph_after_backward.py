@@ -7,7 +7,7 @@ import weakref
 
 import numpy as np
 
-from tinygrad_sm import Tensor, nn
+from tinygrad_sm import Op, Tensor, nn
 from tinygrad_sm.autograd import FreedTensor
 from tinygrad_sm.autograd.trace import forward_order
 
@@ -88,3 +88,26 @@ def test_kept_losses_pin_no_memory_that_grows_with_the_batch():
     activations_per_step = 512 * (20 + 64 + 64 + 64 + 5) * 4  # float32 batch, matmul, add, relu, logits
     assert large < 0.05 * activations_per_step, (small, large)
     assert large < small + 2048  # what a kept loss costs does not grow with the batch
+
+
+def test_an_op_no_gradient_reached_keeps_its_inputs_and_can_still_run_backward():
+    class FirstOnly(Op):
+        """A custom op whose backward sends nothing to its second input."""
+        name, rule = "first_only", "dA = G"
+        __slots__ = ()
+
+        def forward(self, a, b):
+            return a + 0 * b
+
+        def backward(self, g):
+            return g, None
+
+    x = Tensor(np.ones(100), requires_grad=True)
+    doubled = x * 2
+    h = doubled * 3  # no gradient reaches the op that made h, so it keeps its 100-entry input
+    del doubled
+    out = Tensor.apply(FirstOnly, x, h).sum()
+    out.backward()
+    assert not h.op.released and not h.op.parents[0].freed
+    h.sum().backward()  # the untouched ops still have what they need
+    np.testing.assert_array_equal(x.grad, np.full(100, 1.0 + 6.0))

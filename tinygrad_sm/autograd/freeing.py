@@ -49,6 +49,8 @@ def forget_values(ops):
     """
     stand_ins = {}  # one per tensor, shared by every op that used it
     for op in ops:
+        if not op.released:  # no gradient reached it, so it can still run: it needs its inputs' values
+            continue
         op.parents = tuple([p if p.data is None or p.data.size <= SMALL or p._retains_grad or
                             (p._op is None and p.requires_grad) else
                             stand_ins.get(id(p)) or stand_ins.setdefault(id(p), FreedTensor(p)) for p in op.parents])
