@@ -12,12 +12,7 @@ Elementwise float functions of integer arrays compute in float32, as PyTorch doe
 
 import numpy as np
 
-from .ops import Op, float_input, unbroadcast
-
-
-def expand_reduced(grad, shape, axes, keepdims):
-    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts to ``shape``."""
-    return grad if keepdims else np.expand_dims(grad, axes)
+from .ops import Op, expand_reduced, float_input, unbroadcast
 
 
 # ---------------------------------------------------------------- elementwise, one input
@@ -312,7 +307,7 @@ class Mean(Op):
 
     def backward(self, g):
         """d(Σ a / n)/da = 1/n for every averaged element."""
-        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
         return (np.broadcast_to(g / max(self.count, 1), self.shape),)  # an empty axis gets an empty gradient
 
 
@@ -329,7 +324,7 @@ class Max(Op):
 
     def backward(self, g):
         """d(max a)/da = 1[a = max], shared equally among ties (as torch.amax)."""
-        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
         ties = self.is_max.sum(axis=self.axes, keepdims=True)
         return (g * self.is_max / ties,)
 
@@ -362,7 +357,7 @@ class Var(Op):
 
     def backward(self, g):
         """d/da_i of Σ_j (a_j - ā)² / (n - c) = 2(a_i - ā) / (n - c) (the ā terms sum to zero)."""
-        g = expand_reduced(g, self.centered.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
         return (g * self.centered * (2 / self.dof),)
 
 
@@ -376,8 +371,8 @@ class Std(Var):
 
     def backward(self, g):
         """d√v/da = (dv/da) / (2√v) = (a - ā) / ((n - c) std)."""
-        g = expand_reduced(g, self.centered.shape, self.axes, self.keepdims)
-        out = expand_reduced(self.out, self.centered.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
+        out = expand_reduced(self.out, self.axes, self.keepdims)
         with np.errstate(divide="ignore", invalid="ignore"):  # std = 0: NaN, as PyTorch
             return (g * self.centered / (self.dof * out),)
 
@@ -404,7 +399,7 @@ class Prod(Op):
         right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
         others = (left * right).reshape(moved.shape)
         others = np.transpose(others, np.argsort(kept + list(axes)))
-        return (expand_reduced(g, a.shape, axes, self.keepdims) * others,)
+        return (expand_reduced(g, axes, self.keepdims) * others,)
 
 
 class Cumsum(Op):
@@ -657,7 +652,7 @@ class LogSumExp(Op):
 
     def backward(self, g):
         """d log Σ_j e^{z_j} / dz_i = softmax(z)_i."""
-        g = expand_reduced(g, self.shape, self.axes, self.keepdims)
+        g = expand_reduced(g, self.axes, self.keepdims)
         return (g * self.probs,)
 
 

@@ -14,7 +14,7 @@ same way in ``more_ops.py``; the array tricks some ops call are named in ``kerne
 
 import numpy as np
 
-from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over, total
+from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over
 
 
 def unbroadcast(grad, shape):
@@ -28,6 +28,11 @@ def unbroadcast(grad, shape):
         stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         grad = sum_over(grad, stretched, keepdims=True) if stretched else grad
     return grad
+
+
+def expand_reduced(grad, axes, keepdims):
+    """Give a reduced gradient its reduced axes back, as size 1, so it broadcasts to the input's shape."""
+    return grad if keepdims else np.expand_dims(grad, axes)
 
 
 def float_input(z):
@@ -237,9 +242,7 @@ class Sum(Op):
 
     def backward(self, g):
         """d(Σ a)/da = 1 for every summed element."""
-        if not self.keepdims:
-            g = np.expand_dims(g, self.axes)  # give the summed axes back, as size 1
-        return (np.broadcast_to(g, self.shape),)
+        return (np.broadcast_to(expand_reduced(g, self.axes, self.keepdims), self.shape),)
 
 
 class SoftmaxCrossEntropy(Op):
@@ -264,8 +267,8 @@ class SoftmaxCrossEntropy(Op):
             return per_row.reshape(self.shape[:-1])
         n = len(per_row)
         if reduction == "sum":
-            return total(per_row)
-        return total(per_row) / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
+            return sum_over(per_row)
+        return sum_over(per_row) / n if n else z.dtype.type(np.nan)  # the mean over no rows is NaN, as in PyTorch
 
     def backward(self, g):
         """∇_z f_CE = (softmax(z) - onehot(y)) / n (Softmax regression); rows t: ŷ Σ_k t_k - t (Softmax function)."""

@@ -53,8 +53,7 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)."""
-        if group["weight_decay"]:
-            g = self._with_weight_decay(p, g, group)
+        g = self._with_weight_decay(p, g, group)
         self._adam_step(p, g, state, group, eta)
 
     def _adam_step(self, p, g, state, group, eta):

@@ -35,8 +35,7 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η_t (g + λθ); with momentum v ← μv + (g + λθ), θ ← θ - η_t v (Nesterov: η_t (g + μv))."""
-        if group["weight_decay"]:
-            g = self._with_weight_decay(p, g, group)
+        g = self._with_weight_decay(p, g, group)
         mu = group["momentum"]
         if mu:
             v = state.get("momentum_buffer")
