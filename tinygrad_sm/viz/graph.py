@@ -1,9 +1,10 @@
 """What every picture reads off a graph: the root check, each box's kind, edge symbols, and what backward freed.
 
-After a plain ``loss.backward()`` the graph keeps its structure, but each intermediate tensor
-is replaced in its ops' inputs by a ``FreedTensor`` that keeps only its op, shape, dtype and
-name (``freed`` is True, ``data`` None), so that a kept loss pins no activations. The pictures draw such a node
-like any other and say, in ``FREED_NOTE``, how to keep the values.
+After a plain ``loss.backward()`` the graph keeps its structure, but each value of more than
+64 entries (an activation, a batch) is replaced in its ops' inputs by a ``FreedTensor`` that
+keeps only its op, shape, dtype and name (``freed`` is True, ``data`` None), so that a kept loss
+pins no activations. The pictures draw such a node like any other and say, in ``FREED_NOTE``,
+how to keep the values.
 """
 
 from ..autograd import Tensor, trace
