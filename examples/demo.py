@@ -27,18 +27,24 @@ from tinygrad_sm import Tensor, nn
 from tinygrad_sm.viz import draw_graph, retain_grads, to_html, trace_backward
 
 
+def notes_layout(linear):
+    """The notes' (W, b) of an nn.Linear: W = weightᵀ (d × K), so the graph reads h = X W1 + b1 as the notes do."""
+    return Tensor(linear.weight.data.T.copy(), requires_grad=True), linear.bias
+
+
 def two_layer_training_step(out, batch_size=4, hidden=6, seed=0):
     """One SGD step's forward and backward of h = X W1 + b1, g = relu(h), z = g W2 + b2 on a few digits."""
     X, y, _, _ = mnist_softmax.load_images("digits")
     rows = np.random.default_rng(seed).choice(len(X), batch_size, replace=False)
-    first, second = nn.Linear(X.shape[1], hidden, rng=seed), nn.Linear(hidden, 10, rng=seed + 1)
-    names = {"W1": first.weight, "b1": first.bias, "W2": second.weight, "b2": second.bias}
+    W1, b1 = notes_layout(nn.Linear(X.shape[1], hidden, rng=seed))
+    W2, b2 = notes_layout(nn.Linear(hidden, 10, rng=seed + 1))
+    names = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     images = Tensor(X[rows].astype(np.float32), name="X")
-    h = first(images)
+    h = images @ W1 + b1
     h.name = "h"
     g = h.relu()
     g.name = "g"
-    z = second(g)
+    z = g @ W2 + b2
     z.name = "z"
     loss = nn.cross_entropy(z, y[rows])
     loss.name = "loss"

@@ -102,18 +102,21 @@ def feature_scaling(X, standardize):
 
 
 def to_standardized(linear, mean, scale):
-    """Rewrite z = Wᵀx + b as z = W'ᵀ((x - mean)/scale) + b': W' = diag(scale) W, b' = b + Wᵀ mean."""
-    W = linear.weight.data
+    """Rewrite z = Wᵀx + b as z = W'ᵀ((x - mean)/scale) + b': W' = diag(scale) W, b' = b + Wᵀ mean.
+
+    ``linear.weight`` is the notes' Wᵀ (PyTorch's (out, in) layout), so W's rows are its columns.
+    """
+    W = linear.weight.data.T
     with no_grad():
         linear.bias.add_((mean @ W).astype(W.dtype))
-        linear.weight.mul_(scale[:, None].astype(W.dtype))
+        linear.weight.mul_(scale[None, :].astype(W.dtype))
 
 
 def to_raw(linear, mean, scale):
     """The inverse of ``to_standardized``: W = diag(1/scale) W', b = b' - Wᵀ mean."""
-    W = linear.weight.data
+    W = linear.weight.data.T
     with no_grad():
-        linear.weight.div_(scale[:, None].astype(W.dtype))
+        linear.weight.div_(scale[None, :].astype(W.dtype))
         linear.bias.sub_((mean @ W).astype(W.dtype))
 
 
@@ -497,8 +500,8 @@ class LinearCoefficientsMixin:
 
     @property
     def coef_(self):
-        """W transposed: (K, D), row k is the class-k weight vector w_k (shares memory with module_)."""
-        return self.module_.weight.data.T
+        """Wᵀ: (K, D), row k is the class-k weight vector w_k; it is nn.Linear's weight (shares its memory)."""
+        return self.module_.weight.data
 
     @property
     def intercept_(self):

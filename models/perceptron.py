@@ -154,7 +154,7 @@ class MulticlassPerceptron(LinearCoefficientsMixin, LinearScoresClassifier):
         mean, scale = scaling
         W = self._weights(state)
         linear = nn.Linear(len(mean), len(classes), dtype=np.float64)
-        linear.weight.data[...] = W[:-1]
+        linear.weight.data[...] = W[:-1].T  # nn.Linear keeps the notes' W transposed
         linear.bias.data[...] = W[-1]
         to_raw(linear, mean, scale)  # folds the scaling: z = Wᵀ((x - mean)/scale) + b
         self.module_, self.classes_, self._state, self._rng = linear, classes, state, rng

@@ -32,7 +32,7 @@ class TwoLayerParamsMixin:
     @property
     def coefs_(self):
         """[W1 (D × hidden), W2 (hidden × outputs)], laid out like scikit-learn's MLP coefs_."""
-        return [self.module_[0].weight.data, self.module_[2].weight.data]
+        return [self.module_[0].weight.data.T, self.module_[2].weight.data.T]  # nn.Linear keeps Wᵀ
 
     @property
     def intercepts_(self):

@@ -25,9 +25,9 @@ def test_the_structure_after_backward_is_the_structure_before():
     loss.backward()
     after_nodes = forward_order(loss)
     after = [(t.op.name if t.op else None, t.shape, t.dtype, t.requires_grad) for t in after_nodes]
-    assert after == before and len(after) == 11  # X, W1, matmul, b1, add, relu, W2, matmul, b2, add, loss
+    assert after == before and len(after) == 13  # X, W1ᵀ, transpose, matmul, b1, add, relu, W2ᵀ, transpose, ...
     freed = [t for t in after_nodes if t.freed]
-    assert {t.op.name if t.op else "batch" for t in freed} == {"batch", "matmul", "add", "relu"}
+    assert {t.op.name if t.op else "batch" for t in freed} == {"batch", "transpose", "matmul", "add", "relu"}
     assert all(t.data is None for t in freed) and all(isinstance(t, FreedTensor) for t in freed)
     for p in model.parameters():
         assert any(t is p for t in after_nodes) and p.grad is not None  # the leaves stay, with their gradients

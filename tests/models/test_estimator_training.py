@@ -134,7 +134,7 @@ def test_standardize_is_the_same_model_on_standardised_features_folded_into_the_
                                rtol=1e-4, atol=1e-4)
     first_in = inside.module_[0] if isinstance(inside, TwoLayerNet) else inside.module_
     first_out = outside.module_[0] if isinstance(outside, TwoLayerNet) else outside.module_
-    np.testing.assert_allclose(first_in.weight.data * scaler.scale_[:, None], first_out.weight.data, rtol=1e-4,
+    np.testing.assert_allclose(first_in.weight.data * scaler.scale_[None, :], first_out.weight.data, rtol=1e-4,
                                atol=1e-5)
 
 

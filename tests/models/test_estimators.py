@@ -245,7 +245,7 @@ def test_save_load_predict_gives_identical_predictions(digits, tmp_path):
     np.testing.assert_array_equal(other.predict_proba(X_test), model.predict_proba(X_test))
     np.testing.assert_array_equal(other.predict(X_test), model.predict(X_test))
     wider = TwoLayerNet(hidden=32, epochs=1).fit(X_train, y_train)
-    with pytest.raises(ValueError, match=r"'0.weight' has shape \(64, 32\) in the model but \(64, 16\)"):
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(32, 64\) in the model but \(16, 64\)"):
         load(tmp_path / "net.npz", wider.module_)
 
 

@@ -148,7 +148,7 @@ def test_identity_flatten_and_activation_modules():
 # ---------------------------------------------------------------- init
 
 def test_init_functions_have_the_promised_spread_and_are_seeded():
-    w = Tensor(np.zeros((400, 300), np.float32), requires_grad=True)
+    w = Tensor(np.zeros((300, 400), np.float32), requires_grad=True)  # PyTorch's (out, in): fan_in 400
     nn.init.xavier_uniform_(w, rng=0)
     bound = np.sqrt(6 / 700)
     assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.99 * bound and w._version == 1

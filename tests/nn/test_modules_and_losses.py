@@ -47,7 +47,7 @@ def test_parameters_are_collected_from_attributes_children_and_lists():
     names = [name for name, _ in block.named_parameters()]
     assert names == ["encoder.weight", "encoder.bias", "scale", "heads.0.weight", "heads.0.bias",
                      "heads.1.weight", "heads.1.bias"]
-    assert [p.shape for p in block.parameters()] == [(2, 3), (3,), (3,), (3, 1), (1,), (3, 1), (1,)]
+    assert [p.shape for p in block.parameters()] == [(3, 2), (3,), (3,), (1, 3), (1,), (1, 3), (1,)]
 
 
 def test_sequential_names_parameters_by_position():
@@ -120,7 +120,7 @@ def test_load_state_dict_shape_mismatch_names_the_parameter_and_both_shapes():
     wide = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
     model = two_layer()
     before = model.state_dict()
-    with pytest.raises(ValueError, match=r"'0.weight' has shape \(4, 3\) in the model but \(4, 5\)"):
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(3, 4\) in the model but \(5, 4\)"):
         model.load_state_dict(wide.state_dict())
     np.testing.assert_array_equal(model.state_dict()["2.weight"], before["2.weight"])  # nothing half-loaded
 
@@ -144,12 +144,13 @@ def test_module_repr_shows_the_layers():
 
 # ---------------------------------------------------------------- Linear
 
-def test_linear_computes_x_W_plus_b_with_W_as_d_by_K():
+def test_linear_weight_is_pytorchs_out_by_in_the_notes_W_transposed():
     layer = nn.Linear(3, 2, rng=0)
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
-    assert layer.weight.shape == (3, 2) and layer.bias.shape == (2,)
+    assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
     layer.bias.data[...] = [0.5, -1.0]
-    np.testing.assert_allclose(layer(Tensor(x)).data, x @ layer.weight.data + [0.5, -1.0], rtol=1e-6)
+    W = layer.weight.data.T  # the notes' W, d × K
+    np.testing.assert_allclose(layer(Tensor(x)).data, x @ W + [0.5, -1.0], rtol=1e-6)
 
 
 def test_linear_init_is_lecun_normal_with_zero_bias_and_reproducible():
@@ -165,7 +166,7 @@ def test_linear_without_bias_has_one_parameter():
     layer = nn.Linear(3, 2, bias=False, rng=0)
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
     x = np.ones((1, 3), dtype=np.float32)
-    np.testing.assert_allclose(layer(Tensor(x)).data, x @ layer.weight.data)
+    np.testing.assert_allclose(layer(Tensor(x)).data, x @ layer.weight.data.T)
 
 
 @pytest.mark.parametrize("bad", [0, -2, 2.5, True])
@@ -391,7 +392,7 @@ def test_save_then_load_gives_identical_outputs(tmp_path):
 def test_loading_into_a_model_of_another_shape_is_a_clear_error(tmp_path):
     save(tmp_path / "small.npz", two_layer())
     wide = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-    with pytest.raises(ValueError, match=r"'0.weight' has shape \(4, 8\) in the model but \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"'0.weight' has shape \(8, 4\) in the model but \(3, 4\)"):
         load(tmp_path / "small.npz", wide)
 
 

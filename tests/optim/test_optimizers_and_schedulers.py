@@ -137,7 +137,7 @@ def test_linear_and_sgd_reproduce_a_hand_written_numpy_step():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((8, 5)), rng.integers(0, 3, size=8)
     layer = nn.Linear(5, 3, rng=1, dtype=np.float64)
-    W, b = layer.weight.data.copy(), layer.bias.data.copy()
+    W, b = layer.weight.data.T.copy(), layer.bias.data.copy()  # the notes' W is weightᵀ
     opt = optim.SGD(layer.parameters(), lr=0.3)
     for _ in range(2):
         loss = nn.cross_entropy(layer(Tensor(X)), y)
@@ -149,7 +149,7 @@ def test_linear_and_sgd_reproduce_a_hand_written_numpy_step():
         Y_hat /= Y_hat.sum(axis=1, keepdims=True)
         delta = (Y_hat - nn.one_hot(y, 3).data) / len(X)
         W, b = W - 0.3 * X.T @ delta, b - 0.3 * delta.sum(axis=0)
-        np.testing.assert_allclose(layer.weight.data, W, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(layer.weight.data.T, W, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(layer.bias.data, b, rtol=1e-12, atol=1e-14)
 
 
@@ -158,7 +158,7 @@ def test_two_layer_net_and_sgd_momentum_reproduce_the_notes_backward_in_numpy():
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((6, 4)), np.array([0, 1, 2, 1, 0, 2])
     net = nn.Sequential(nn.Linear(4, 5, rng=2, dtype=np.float64), nn.ReLU(), nn.Linear(5, 3, rng=3, dtype=np.float64))
-    W1, b1, W2, b2 = (p.data.copy() for p in net.parameters())
+    W1, b1, W2, b2 = (p.data.T.copy() for p in net.parameters())  # the notes' W is weightᵀ (b.T is b)
     velocity = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
     opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     for _ in range(3):
@@ -176,7 +176,7 @@ def test_two_layer_net_and_sgd_momentum_reproduce_the_notes_backward_in_numpy():
         velocity = [0.9 * v + gr for v, gr in zip(velocity, grads)]
         W1, b1, W2, b2 = (a - 0.1 * v for a, v in zip((W1, b1, W2, b2), velocity))
     for p, expected in zip(net.parameters(), (W1, b1, W2, b2)):
-        np.testing.assert_allclose(p.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.data.T, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_sgd_with_m_1_and_eta_1_on_the_perceptron_loss_is_the_perceptron():

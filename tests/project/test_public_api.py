@@ -43,7 +43,7 @@ def test_every_public_name_from_before_the_move_still_resolves(module):
 
 def test_the_documented_spellings_work_from_import_tinygrad_sm_as_tg():
     from tinygrad_sm.models import MulticlassPerceptron, SoftmaxRegression, TwoLayerNet, TwoLayerRegressor  # noqa
-    assert tg.nn.Linear(2, 3, rng=0).weight.shape == (2, 3)
+    assert tg.nn.Linear(2, 3, rng=0).weight.shape == (3, 2)  # PyTorch's (out, in)
     assert tg.optim.Adam([tg.Tensor([1.0], requires_grad=True)]).param_groups[0]["lr"] == 0.001
     assert tg.viz.draw_graph is importlib.import_module("tinygrad_sm.viz.dot").draw_graph
     assert tg.grad(lambda x: (x * x).sum())(tg.Tensor([3.0])).tolist() == [6.0]

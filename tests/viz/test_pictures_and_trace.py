@@ -241,9 +241,9 @@ def test_names_come_from_params_then_tensor_name_then_op_numbering():
     loss = layer(x).relu().sum()
     labels, _, _ = parse_dot(to_dot(loss, params=layer))
     first_lines = {text.split("\n")[0] for node, text in labels.items() if node.startswith("t")}
-    assert first_lines == {"const#1", "weight", "matmul#1", "bias", "add#1", "relu#1", "sum#1"}
+    assert first_lines == {"const#1", "weight", "transpose#1", "matmul#1", "bias", "add#1", "relu#1", "sum#1"}
     labels, _, _ = parse_dot(to_dot(loss))  # without params: the names nn.Linear gave its tensors
-    assert {"W", "b"} <= {text.split("\n")[0] for text in labels.values()}
+    assert {"Wᵀ", "b"} <= {text.split("\n")[0] for text in labels.values()}
     labels, _, _ = parse_dot(to_dot(loss, params={"my_weight": layer.weight}))
     assert "my_weight" in {text.split("\n")[0] for text in labels.values()}
     with pytest.raises(TypeError, match="params must be a dict"):

@@ -1,8 +1,8 @@
 """PyTorch-like building blocks on the Tensor: Module and Sequential, layers, activations, the notes' losses,
 ``nn.init`` and ``clip_grad_norm_``.
 
-``Linear`` stores its weight as the notes do, W = [w_1 ... w_K] ∈ R^{d×K} (notes: Softmax regression),
-so a batch of rows goes through one matmul, Z = X W + b. ``one_hot`` is the engine's own (``tg.one_hot``).
+``Linear`` stores its weight as PyTorch does, (out, in): the notes' Wᵀ, where W = [w_1 ... w_K] ∈ R^{d×K}
+(notes: Softmax regression), so a batch of rows goes through one matmul, Z = X weightᵀ + b = X W + b. ``one_hot`` is the engine's own (``tg.one_hot``).
 Every module in this package imports the engine through its facade and its siblings below it, never this file.
 """
 

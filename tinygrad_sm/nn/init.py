@@ -1,9 +1,8 @@
 """``nn.init``: fill a parameter in place with seeded random or constant values.
 
-Fans follow this engine's layout, ``Linear.weight`` of shape (in_features, out_features)
-(``x @ W``): fan_in = shape[0], fan_out = shape[1] (PyTorch's weight is (out, in), so its fans
-are read the other way round; the numbers are the same). For more than two axes the trailing
-axes count into both fans, as PyTorch's receptive field. ``rng``: a numpy Generator, an int seed >= 0
+Fans follow PyTorch's layout, ``Linear.weight`` of shape (out_features, in_features):
+fan_in = shape[1], fan_out = shape[0]. For more than two axes (a conv kernel (out, in, kh, kw))
+the trailing axes count into both fans, as PyTorch's receptive field. ``rng``: a numpy Generator, an int seed >= 0
 or None, checked by the engine's one rng check (a bad seed raises as ``tg.rand(2, rng=-1)`` does).
 Each function returns the tensor and bumps its version (an in-place change).
 """
@@ -28,11 +27,11 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def fans(tensor):
-    """(fan_in, fan_out) of a weight of shape (in, out, *receptive field)."""
+    """(fan_in, fan_out) of a weight of shape (out, in, *receptive field), as PyTorch reads it."""
     if tensor.ndim < 2:
         raise ValueError(f"init: fans need a tensor with at least 2 axes, got shape {tensor.shape}")
     receptive = int(np.prod(tensor.shape[2:]))
-    return tensor.shape[0] * receptive, tensor.shape[1] * receptive
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
 def _fill(tensor, values):

@@ -12,10 +12,11 @@ from .module import Module, positive_int
 
 
 class Linear(Module):
-    """z = x W + b, the notes' z = Wᵀx + b for a batch of rows x (notes: Softmax regression).
+    """z = x weightᵀ + b, the notes' z = Wᵀx + b for a batch of rows x (notes: Softmax regression).
 
-    ``weight`` has shape (in_features, out_features): column k is the class-k weight vector
-    w_k, as in W = [w_1 ... w_K] ∈ R^{d×K}; ``bias`` has shape (out_features,).
+    ``weight`` has PyTorch's shape (out_features, in_features): it is the notes' Wᵀ, so row k is
+    the class-k weight vector w_k of W = [w_1 ... w_K] ∈ R^{d×K}, and ``weight.T`` is the notes' W
+    (the pictures show that transpose as its own node); ``bias`` has shape (out_features,).
     Initialisation (LeCun): W_ij ~ N(0, 1 / in_features), b = 0, so each z_k starts with about
     the variance of one input feature. (He's 2 / in_features trained the digits network of
     issue 3 slightly worse with the default lr = 0.1 and momentum 0.9.)
@@ -26,12 +27,12 @@ class Linear(Module):
         self.in_features = positive_int("Linear", "in_features", in_features)
         self.out_features = positive_int("Linear", "out_features", out_features)
         scale = np.sqrt(1.0 / self.in_features)
-        weight = checks.make_rng(rng, "Linear").standard_normal((self.in_features, self.out_features)) * scale
-        self.weight = Tensor(weight.astype(dtype), requires_grad=True, name="W")
+        W = checks.make_rng(rng, "Linear").standard_normal((self.in_features, self.out_features)) * scale
+        self.weight = Tensor(np.ascontiguousarray(W.T, dtype=dtype), requires_grad=True, name="Wᵀ")
         self.bias = Tensor(np.zeros(self.out_features, dtype=dtype), requires_grad=True, name="b") if bias else None
 
     def forward(self, x):
-        z = x @ self.weight
+        z = x @ self.weight.T  # the notes' X W
         return z + self.bias if self.bias is not None else z
 
     def extra_repr(self):
