@@ -14,6 +14,12 @@ reshape, a transpose, a slice, a ``detach()``) of the saved array, and never bla
 kept only shapes (``add``), a copy (``relu``'s mask), nothing, or another part of the same buffer.
 
 Writing to ``t.data`` directly is not logged: it stays the escape hatch, as in PyTorch.
+
+An in-place change recorded in a graph (``c += c + 1`` on a tensor in the graph) makes the
+tensor the result of a new op whose input is the tensor's old version, a copy (tensor_more.py).
+Ops recorded before the change still name the tensor object among their inputs; at backward
+they are handed the old version of their time instead (``inputs_of_their_time``), as PyTorch's
+graph points at the old ``grad_fn``.
 """
 
 import itertools
@@ -27,6 +33,40 @@ _changes = {}  # (id(memory owner), region) -> (tick of the latest change, weakr
 latest_change = [-1]  # the clock tick of the newest change: backward compares each node's _seq with it
 _lock = threading.Lock()  # threads may change tensors at once: keep the log and latest_change consistent
 MAX_ENTRIES = 256
+_earlier_versions = {}  # id(tensor) -> (weakref to it, [its old versions, oldest first])
+
+# Saved arrays that an op's backward reads for one input's gradient only: when that input needs no
+# gradient, changing the array is harmless (``d * 2`` keeps d but reads it only for the gradient of 2;
+# PyTorch saves only what it reads). Keyed by op name: {saved slot: the input whose gradient reads it}.
+READ_ONLY_FOR = {"mul": {"a": 1, "b": 0}, "div": {"a": 1}}
+
+
+def remember_earlier_version(tensor, before):
+    """Keep ``before``, the version of ``tensor`` an in-place op in the graph just replaced."""
+    key = id(tensor)
+    with _lock:
+        if key not in _earlier_versions:
+            _earlier_versions[key] = (weakref.ref(tensor, lambda _, key=key: _earlier_versions.pop(key, None)), [])
+        _earlier_versions[key][1].append(before)
+
+
+def inputs_of_their_time(node):
+    """Give ``node``'s op the versions its inputs had when it ran (an input changed in place since is newer)."""
+    op = node._op
+    if not _earlier_versions or all(p._seq < node._seq for p in op.parents):
+        return
+    op.parents = tuple([p if p._seq < node._seq else _version_at(p, node._seq) for p in op.parents])
+
+
+def _version_at(tensor, seq):
+    """The newest old version of ``tensor`` made before clock ``seq``."""
+    ref, versions = _earlier_versions.get(id(tensor), (None, ()))
+    if ref is None or ref() is not tensor:
+        return tensor
+    for before in reversed(versions):
+        if before._seq < seq:
+            return before
+    return tensor
 
 
 def _memory_owner(array):
@@ -104,6 +144,7 @@ def saved_arrays(op):
 
 def check_saved_arrays_unchanged(node):
     """Raise RuntimeError if memory that ``node``'s op saved was changed in place after the op ran."""
+    inputs_of_their_time(node)
     op, seq = node._op, node._seq
     with _lock:
         changes = list(_changes.values())
@@ -113,12 +154,17 @@ def check_saved_arrays_unchanged(node):
             continue
         changed = _changed_memory(owner, region)
         for key, saved in saved_arrays(op):
-            if _overlap(saved, changed):
+            if _read_in_backward(op, key) and _overlap(saved, changed):
                 raise RuntimeError(
                     f"backward: one of the arrays needed for gradient computation has been modified by an "
                     f"in-place operation: the {op.name} op saved {key!r}, and {_describe(what)} was changed in place "
                     f"after the {op.name} op used it. Make the change out of place (x = x + 1), or after "
                     "backward; writing to .data directly skips this check.")
+
+
+def _read_in_backward(op, key):
+    only_for = READ_ONLY_FOR.get(op.name, {}).get(key)
+    return only_for is None or op.needs_grad[only_for]
 
 
 def _overlap(a, b):
