@@ -289,7 +289,8 @@ class MoreTensorMethods:
             raise TypeError(f"setitem: a {np.asarray(value_array).dtype} value cannot be stored in a {self.dtype} "
                             "tensor")
         self.data[index] = value_array
-        self._bump_version()
+        written = self.data[index]  # a view for a basic index: only that part is logged as changed
+        self._bump_version(written if isinstance(written, np.ndarray) and written.base is not None else None)
 
     def _in_place(self, ufunc, other, name, op_class):
         """Change this tensor's own array (no new tensor), then bump its version; recorded in a graph."""
@@ -377,10 +378,11 @@ class MoreTensorMethods:
             raise ValueError(f"{name}: shape {other_shape} cannot be broadcast to the tensor's shape {target_shape} "
                              "(an in-place update keeps the shape)")
 
-    def _bump_version(self):
-        """Record an in-place change of ``self.data``: backward then refuses ops that saved the old values."""
+    def _bump_version(self, changed=None):
+        """Record an in-place change of ``self.data`` (or of its part ``changed``): backward then refuses ops that
+        saved the old values."""
         self._version += 1
-        record_in_place_change(self, next(clock))
+        record_in_place_change(self, next(clock), changed)
 
     # ------------------------------------------------------------ elementwise
 

@@ -90,7 +90,7 @@ def _region(array, owner):
 
 def _changed_memory(owner, region):
     """The changed part of ``owner`` as an array (all of it when the view cannot be rebuilt: never misses)."""
-    if region is None:
+    if region is None or isinstance(region, np.ndarray):
         return owner
     offset, shape, strides, dtype = region
     try:
@@ -99,10 +99,11 @@ def _changed_memory(owner, region):
         return owner
 
 
-def record_in_place_change(tensor, tick):
-    """Log that ``tensor``'s memory changed at clock ``tick`` (called after every in-place change)."""
-    owner = _memory_owner(tensor.data)
-    region = _region(tensor.data, owner)
+def record_in_place_change(tensor, tick, changed=None):
+    """Log that ``tensor``'s memory (or the part ``changed`` of it) changed at clock ``tick``."""
+    changed = tensor.data if changed is None else changed
+    owner = _memory_owner(changed)
+    region = _region(changed, owner)
     entry = (tick, weakref.ref(owner), region, (tensor.name, tensor.shape, tensor._version))  # message built on error
     with _lock:
         _changes[(id(owner), region)] = entry
@@ -112,17 +113,57 @@ def record_in_place_change(tensor, tick):
 
 
 def _compact():
-    """Forget changes of freed memory; if still too many, merge each owner's regions into all of it."""
+    """Forget changes of freed memory; if still too many, merge each owner's regions into one mask of it.
+
+    The mask marks exactly the elements that changed, so 300 disjoint slice updates never blame a
+    slice that did not change (where an element mask cannot be drawn, all of the owner counts).
+    """
     for key, (_, owner, _, _) in list(_changes.items()):
         if owner() is None:
             del _changes[key]
     if len(_changes) > MAX_ENTRIES // 2:
         merged = {}
-        for (owner_id, _), (tick, owner, _, what) in _changes.items():
-            if owner_id not in merged or merged[owner_id][0] < tick:
-                merged[owner_id] = (tick, owner, None, what)
+        for (owner_id, _), (tick, owner_ref, region, what) in _changes.items():
+            owner = owner_ref()
+            if owner_id not in merged:
+                merged[owner_id] = [tick, owner_ref, np.zeros(owner.size, dtype=bool), what]
+            entry = merged[owner_id]
+            if tick > entry[0]:
+                entry[0], entry[3] = tick, what
+            _mark(entry[2], owner, region)
         _changes.clear()
-        _changes.update({(owner_id, None): entry for owner_id, entry in merged.items()})
+        _changes.update({(owner_id, "mask"): tuple(entry) for owner_id, entry in merged.items()})
+
+
+def _mark(mask, owner, region):
+    """Set ``mask`` (one flag per element of ``owner``) where ``region`` lies: a region, a mask or all of it."""
+    if isinstance(region, np.ndarray):
+        mask |= region
+        return
+    indices = None if region is None else _element_indices(owner, *region)
+    if indices is None:
+        mask[:] = True
+    else:
+        mask[indices] = True
+
+
+def _element_indices(owner, offset, shape, strides, dtype):
+    """The flat indices of the elements of ``owner`` that a view of it covers (None if it cannot tell)."""
+    size = owner.itemsize
+    if not owner.flags.c_contiguous or np.dtype(dtype).itemsize != size or offset % size or \
+            any(s % size for s in strides):
+        return None
+    flat = np.arange(owner.size)
+    return np.lib.stride_tricks.as_strided(flat[offset // size:], shape, [s // size * flat.itemsize for s in strides])
+
+
+def _overlaps_mask(saved, owner, mask):
+    """Whether ``saved`` covers a changed element of ``owner`` (the mask of a compacted log)."""
+    if not np.may_share_memory(saved, owner):
+        return False
+    region = _region(saved, owner)
+    indices = None if region is None else _element_indices(owner, *region)
+    return bool(mask.any() if indices is None else mask[indices].any())
 
 
 def _describe(what):
@@ -154,7 +195,9 @@ def check_saved_arrays_unchanged(node):
             continue
         changed = _changed_memory(owner, region)
         for key, saved in saved_arrays(op):
-            if _read_in_backward(op, key) and _overlap(saved, changed):
+            if not _read_in_backward(op, key):
+                continue
+            if _overlaps_mask(saved, owner, region) if isinstance(region, np.ndarray) else _overlap(saved, changed):
                 raise RuntimeError(
                     f"backward: one of the arrays needed for gradient computation has been modified by an "
                     f"in-place operation: the {op.name} op saved {key!r}, and {_describe(what)} was changed in place "
