@@ -10,12 +10,14 @@ from . import nn, optim
 from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, grad, gradcheck,
                        is_grad_enabled, jacobian, more_ops, no_grad, one_hot, ones_like, ops, rand, randint,
                        set_grad_enabled, stack, uniform, value_and_grad, where, zeros_like)
+from .autograd import empty, from_numpy, manual_seed, ones, parity_ops, randn, tensor, zeros
 from .checkpoint import load, save
 
 __all__ = ["Tensor", "Op", "ops", "more_ops", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "gradcheck", "nn", "optim", "viz", "save", "load",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
-           "ones_like", "rand", "uniform", "randint", "grad", "value_and_grad", "jacobian"]
+           "ones_like", "rand", "uniform", "randint", "grad", "value_and_grad", "jacobian",
+           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn"]
 __version__ = "0.1.0"
 
 

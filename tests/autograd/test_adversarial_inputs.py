@@ -160,8 +160,16 @@ def test_reshape_gives_numpys_shape_or_a_clear_error(shape, new_shape):
 @given(shape=SHAPES, axes=st.lists(st.integers(-4, 4), max_size=4))
 def test_transpose_is_a_permutation_or_a_clear_error(shape, axes):
     x = Tensor(np.arange(int(np.prod(shape))).reshape(shape).astype(float), requires_grad=True)
+    if len(axes) == 2:  # two dimensions: PyTorch's swap (issue 16)
+        axes = tuple(axes)
+        if any(not -max(len(shape), 1) <= a < max(len(shape), 1) for a in axes):
+            with pytest.raises(IndexError, match=r"transpose: dimensions .* are out of range"):
+                x.transpose(*axes)
+        elif shape:
+            np.testing.assert_array_equal(x.transpose(*axes).data, np.swapaxes(x.data, *axes))
+        return
     try:
-        out = x.transpose(*axes)
+        out = x.transpose(axes)
     except ValueError as e:
         assert str(e).startswith("transpose:")
         assert axes and sorted(a % max(len(shape), 1) for a in axes) != list(range(len(shape))) or \

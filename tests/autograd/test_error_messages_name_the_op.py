@@ -112,9 +112,10 @@ def test_softmax_needs_exactly_one_int_axis(method, axis):
         getattr(Tensor(np.ones((2, 3))), method)(axis=2)
 
 
-def test_softmax_of_a_0d_tensor():
-    with pytest.raises(ValueError, match="softmax: needs at least one axis, got a 0-d tensor"):
-        Tensor(1.0).softmax()
+def test_softmax_of_a_0d_tensor_is_pytorchs_one_and_zero():
+    assert Tensor(1.0).softmax().item() == 1.0 and Tensor(1.0).log_softmax(dim=0).item() == 0.0
+    with pytest.raises(IndexError, match="softmax: axis 1 is out of range"):
+        Tensor(1.0).softmax(1)
 
 
 def test_softmax_family_over_an_empty_axis_gives_pytorchs_empty_results():

@@ -211,7 +211,7 @@ def test_clip_passes_the_gradient_at_its_ends():
 
 def test_ops_without_a_gradient_stay_outside_the_graph():
     x = Tensor(np.array([[1.0, -2.0], [3.0, 0.5]]), requires_grad=True)
-    for out in (x.sign(), x.argmax(axis=1), x.argmin(), x // 2):
+    for out in (x.argmax(axis=1), x.argmin(), x // 2):  # (sign is in the graph with gradient 0, as PyTorch)
         assert not out.requires_grad and out.op is None
     np.testing.assert_array_equal((x // 2).data, np.floor_divide(x.data, 2))
     np.testing.assert_array_equal((Tensor(np.array([-7, 7])) // 2).data, [-4, 3])  # toward -∞, as numpy
@@ -241,7 +241,7 @@ def test_empty_inputs():
     assert e.grad.shape == (0, 3)
     np.testing.assert_array_equal(e.prod(axis=0).data, [1.0, 1.0, 1.0])  # the empty product is 1, as numpy
     assert [p.shape for p in Tensor(np.zeros((0, 2))).split(1)] == [(0, 2)]
-    with pytest.raises(ValueError, match=r"min: cannot reduce an empty tensor of shape \(0, 3\)"):
+    with pytest.raises(ValueError, match=r"min: cannot reduce over axis 0 of size 0 \(shape \(0, 3\)\)"):
         e.min()
     with pytest.raises(ValueError, match="argmax: cannot reduce an empty tensor"):
         e.argmax()
@@ -261,7 +261,8 @@ def test_empty_inputs():
     (lambda x: x.flatten(1, 0), ValueError, "flatten: start axis 1 comes after end axis 0"),
     (lambda x: x.expand(3, 3), ValueError, r"broadcast_to: shape \(2, 3\) cannot be broadcast to \(3, 3\)"),
     (lambda x: x.broadcast_to(3), ValueError, "broadcast_to: shape"),
-    (lambda x: x.pad(-1), ValueError, "pad: widths must be non-negative ints"),
+    (lambda x: x.pad(-2), ValueError, r"pad: negative widths -2 crop more than the shape \(2, 3\) holds"),
+    (lambda x: x.pad(0.5), ValueError, "pad: widths must be ints"),
     (lambda x: x.pad(((1, 1), (1, 1), (1, 1))), ValueError, "pad: widths"),
     (lambda x: x.tile(-1), ValueError, "tile: each repetition count must be an int >= 0"),
     (lambda x: x.repeat(2), ValueError, "repeat: 1 repetition counts for a tensor with 2 axes"),

@@ -211,13 +211,14 @@ def test_in_place_on_a_leaf_that_requires_grad_raises_outside_no_grad():
     assert W._version == 0
 
 
-def test_in_place_with_a_tensor_that_requires_grad_is_not_recorded_silently():
+def test_in_place_with_a_tensor_that_requires_grad_is_recorded_as_pytorch():
+    w = t64([1.0, 2.0])
     buffer = t64([0.0, 0.0], requires_grad=False)
-    h = t64([1.0, 2.0]) * 2
-    with pytest.raises(RuntimeError, match="in-place operations are not recorded"):
-        buffer += h
-    with pytest.raises(RuntimeError, match="in-place operations are not recorded"):
-        h += 1
+    h = w * 2
+    buffer += h  # a constant buffer updated with a value in the graph joins the graph (issue 16)
+    h += 1
+    (buffer * h).sum().backward()
+    np.testing.assert_allclose(w.grad, 2 * (2 * w.data + 1) + 2 * 2 * w.data)
 
 
 @pytest.mark.parametrize("name, expected", [("add_", [3.0, 4.0]), ("sub_", [-1.0, 0.0]),

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinygrad_sm
-from tinygrad_sm import Tensor, more_ops, nn, ops
+from tinygrad_sm import Tensor, more_ops, nn, ops, parity_ops
 from tinygrad_sm.viz import (COLORS, BackwardTrace, GraphvizNotFound, draw_backward_steps, draw_graph,
                              forward_order, glance, glance_lines, retain_grads, rule_with_names, to_dot,
                              trace_backward)
@@ -123,6 +123,8 @@ OP_GRAPHS = {
     "softmax_cross_entropy": (1, lambda a, b: a.softmax_cross_entropy(np.array([2, 0]))),
     "clone": (1, lambda a, b: a.clone()),
     "astype": (1, lambda a, b: a.astype(np.float64)),
+    "sign": (1, lambda a, b: a.sign()),
+    "setitem": (2, lambda a, b: Tensor._apply(parity_ops.SetItem(), (a, b), Ellipsis)),  # a[...] = b, recorded
     **MORE_OP_GRAPHS,
 }
 
@@ -154,6 +156,8 @@ RULES_WITH_NAMES = {
     "softmax_cross_entropy": "da = (softmax(a) - onehot(y)) / n",
     "clone": "da = G",
     "astype": "da = G cast back to a's dtype",
+    "sign": "da = 0 (sign is flat wherever it has a derivative)",
+    "setitem": "da = G with the written places set to 0, db = G at the written places",
     **MORE_RULES_WITH_NAMES,
 }
 

@@ -4,13 +4,13 @@ Read ``ops.py``, then ``tensor.py``, then ``backward.py``; everything else here 
 This package imports numpy and itself, nothing above it.
 """
 
-from . import checks, more_ops, ops, trace
-from .checks import DEFAULT_DTYPE
+from . import checks, more_ops, ops, parity_ops, trace
+from .checks import DEFAULT_DTYPE, manual_seed
 from .backward import GraphFreed, run_backward
 from .freeing import FreedTensor
 from .functional import grad, jacobian, value_and_grad
-from .functions import (arange, cat, concatenate, eye, full, full_like, one_hot, ones_like, rand, randint,
-                        stack, uniform, where, zeros_like)
+from .functions import (arange, cat, concatenate, empty, eye, from_numpy, full, full_like, one_hot, ones,
+                        ones_like, rand, randint, randn, stack, tensor, uniform, where, zeros, zeros_like)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 from .ops import Op, unbroadcast
@@ -21,4 +21,5 @@ __all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops", "c
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck",
            "grad", "value_and_grad", "jacobian",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
-           "ones_like", "rand", "uniform", "randint"]
+           "ones_like", "rand", "uniform", "randint",
+           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn"]

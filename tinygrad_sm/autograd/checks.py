@@ -31,6 +31,10 @@ def whole_number(value, op, what, low=0):
     return int(value)
 
 
+class AxisError(ValueError, IndexError):
+    """An axis out of range: an IndexError as PyTorch raises, and a ValueError as numpy's AxisError also is."""
+
+
 def normalize_axis(axis, ndim, op):
     """Turn ``axis`` (None, int or tuple of ints) into a sorted tuple of non-negative axes."""
     if axis is None:
@@ -41,15 +45,33 @@ def normalize_axis(axis, ndim, op):
     if ndim == 0:  # a 0-d tensor has one element: axis 0 or -1 means "all of it", as in PyTorch
         if all(a in (0, -1) for a in axes):
             return ()
-        raise ValueError(f"{op}: axis {axis!r} is out of range for a 0-d tensor")
+        raise AxisError(f"{op}: axis {axis!r} is out of range for a 0-d tensor")
     out = []
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+            raise AxisError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis!r} repeats an axis")
     return tuple(sorted(out))
+
+
+def torch_name(op, numpy_name, numpy_value, torch_name, torch_value, default=None):
+    """The value of ``axis=``/``keepdims=`` or of PyTorch's twin ``dim=``/``keepdim=`` (either spelling; not both)."""
+    if torch_value is None:
+        return numpy_value
+    if not (numpy_value is default or (is_int(default) and is_int(numpy_value) and numpy_value == default)):
+        raise TypeError(f"{op}: got both {numpy_name}={numpy_value!r} (numpy's name) and {torch_name}={torch_value!r} "
+                        f"(PyTorch's name) for the same argument; give one of them")
+    return torch_value
+
+
+def axis_args(ndim, op, axis, keepdims, dim=None, keepdim=None):
+    """(sorted axes, keepdims) of a reduction, from numpy's axis/keepdims or PyTorch's dim/keepdim."""
+    if dim is not None or keepdim is not None:
+        axis = torch_name(op, "axis", axis, "dim", dim)
+        keepdims = torch_name(op, "keepdims", keepdims, "keepdim", keepdim, default=False)
+    return normalize_axis(axis, ndim, op), bool(keepdims)
 
 
 def one_axis(axis, ndim, op):
@@ -84,15 +106,27 @@ def parse_shape(args, op, allow_minus_one=False):
     return shape
 
 
+GLOBAL_RNG = np.random.default_rng()  # what rng=None means everywhere; manual_seed(n) re-seeds it in place
+
+
+def manual_seed(seed):
+    """Seed every random default (layer initialisation, Dropout, randn, rand, shuffling), as torch.manual_seed."""
+    seed = whole_number(seed, "manual_seed", "seed")
+    GLOBAL_RNG.bit_generator.state = type(GLOBAL_RNG.bit_generator)(seed).state
+    return GLOBAL_RNG
+
+
 def make_rng(rng, op):
-    """A numpy Generator from ``rng``: a Generator, an int seed >= 0, or None (a fresh seed).
+    """A numpy Generator from ``rng``: a Generator, an int seed >= 0, or None (the global one of manual_seed).
 
     What else ``np.random.default_rng`` takes passes too: a list or array of int seeds >= 0
     (``[seed, epoch]``), a SeedSequence or a BitGenerator.
     """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator)):
+    if rng is None:
+        return GLOBAL_RNG
+    if isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator)):
         return np.random.default_rng(rng)
     seeds = list(rng) if isinstance(rng, (list, tuple, np.ndarray)) and np.ndim(rng) == 1 else [rng]
     if not seeds or not all(is_int(seed) for seed in seeds):

@@ -1,7 +1,10 @@
 """Module functions: ``where``, ``cat``/``concatenate``, ``stack``, ``one_hot`` and the creation functions.
 
-Creation functions take ``dtype`` (float32 by default, as PyTorch), ``requires_grad`` and, for
-random ones, ``rng``: a numpy Generator or an int seed (None draws a fresh seed).
+Creation functions take PyTorch's signatures (sizes as ints or one tuple), ``dtype`` (float32 by
+default, as PyTorch), ``requires_grad`` and, for random ones, ``rng``: a numpy Generator or an int
+seed; None (the default) draws from the one global generator that ``manual_seed`` seeds.
+``tensor(data)`` copies its data, as ``torch.tensor``; ``from_numpy(array)`` and ``Tensor(array)``
+share the caller's array, as ``torch.from_numpy``.
 """
 
 import numbers
@@ -9,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import more_ops
-from .checks import DEFAULT_DTYPE, make_rng, one_axis, parse_shape, whole_number
+from .checks import DEFAULT_DTYPE, make_rng, numeric_dtype, one_axis, parse_shape, torch_name, whole_number
 from .tensor import Tensor
 
 
@@ -18,8 +21,9 @@ def where(condition, a, b):
     return Tensor._where(condition, a, b)
 
 
-def concatenate(tensors, axis=0):
-    """Tensors joined along an existing ``axis``; the other axes must match."""
+def concatenate(tensors, axis=0, *, dim=None):
+    """Tensors joined along an existing ``axis`` (PyTorch's ``dim``); the other axes must match."""
+    axis = torch_name("concatenate", "axis", axis, "dim", dim, default=0)
     tensors = Tensor._as_tensors(tensors, "concatenate")
     ndim = tensors[0].ndim
     if ndim == 0 or any(t.ndim != ndim for t in tensors):
@@ -35,8 +39,9 @@ def concatenate(tensors, axis=0):
 cat = concatenate
 
 
-def stack(tensors, axis=0):
-    """Tensors of one shape stacked along a new ``axis``."""
+def stack(tensors, axis=0, *, dim=None):
+    """Tensors of one shape stacked along a new ``axis`` (PyTorch's ``dim``)."""
+    axis = torch_name("stack", "axis", axis, "dim", dim, default=0)
     tensors = Tensor._as_tensors(tensors, "stack")
     if len({t.shape for t in tensors}) > 1:
         raise ValueError(f"stack: tensors need the same shape, got {[t.shape for t in tensors]}")
@@ -81,8 +86,44 @@ def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False):
 
 
 def full(shape, value, dtype=DEFAULT_DTYPE, requires_grad=False):
-    """A tensor of ``shape`` filled with ``value``."""
-    return Tensor(np.full(parse_shape((shape,), "full"), value, dtype=dtype), requires_grad=requires_grad)
+    """A tensor of ``shape`` (an int or a tuple) filled with ``value``, as ``torch.full(size, fill_value)``."""
+    shape = (shape,) if not isinstance(shape, (tuple, list)) else (tuple(shape),)
+    return Tensor(np.full(parse_shape(shape, "full"), value, dtype=numeric_dtype(dtype, "full")),
+                  requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``, as ``torch.tensor``: changing one never changes the other."""
+    data = data.data if isinstance(data, Tensor) else data
+    return Tensor(np.array(data, copy=True) if isinstance(data, (np.ndarray, np.generic)) else data,
+                  dtype=dtype, requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing ``array``'s memory and dtype, as ``torch.from_numpy``: a change to one shows in the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size, dtype=DEFAULT_DTYPE, requires_grad=False):
+    """Zeros of ``size`` (ints or one tuple), as ``torch.zeros``."""
+    return Tensor.zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def ones(*size, dtype=DEFAULT_DTYPE, requires_grad=False):
+    """Ones of ``size``, as ``torch.ones``."""
+    return Tensor.ones(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def empty(*size, dtype=DEFAULT_DTYPE, requires_grad=False):
+    """A tensor of ``size`` to be filled in; zeros here (PyTorch leaves the memory as it was)."""
+    return Tensor.zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def randn(*size, dtype=DEFAULT_DTYPE, requires_grad=False, rng=None):
+    """Standard normal samples of ``size``, as ``torch.randn``; ``rng`` as the other random functions."""
+    return Tensor.randn(*size, dtype=dtype, requires_grad=requires_grad, rng=rng)
 
 
 def full_like(t, value, dtype=None, requires_grad=False):

@@ -358,7 +358,8 @@ class Var(Op):
     def backward(self, g):
         """d/da_i of Σ_j (a_j - ā)² / (n - c) = 2(a_i - ā) / (n - c) (the ā terms sum to zero)."""
         g = expand_reduced(g, self.axes, self.keepdims)
-        return (g * self.centered * (2 / self.dof),)
+        with np.errstate(divide="ignore", invalid="ignore"):  # n = c: a NaN gradient, as PyTorch (not ZeroDivision)
+            return (g * self.centered * (self.centered.dtype.type(2) / max(self.dof, 0)),)
 
 
 class Std(Var):
@@ -373,8 +374,8 @@ class Std(Var):
         """d√v/da = (dv/da) / (2√v) = (a - ā) / ((n - c) std)."""
         g = expand_reduced(g, self.axes, self.keepdims)
         out = expand_reduced(self.out, self.axes, self.keepdims)
-        with np.errstate(divide="ignore", invalid="ignore"):  # std = 0: NaN, as PyTorch
-            return (g * self.centered / (self.dof * out),)
+        with np.errstate(divide="ignore", invalid="ignore"):  # std = 0 (no spread): gradient 0, as PyTorch
+            return (np.where(out == 0, 0, g * self.centered / (max(self.dof, 0) * out)),)
 
 
 class Prod(Op):

@@ -61,7 +61,7 @@ class Tensor(MoreTensorMethods):
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    grad_fn = property(lambda self: self._op, doc="PyTorch's name for ``op``.")
     is_leaf = property(lambda self: self._op is None)
     op = property(lambda self: self._op, doc="The op that made this tensor (None for a leaf).")
 
@@ -166,8 +166,8 @@ class Tensor(MoreTensorMethods):
     def exp(self): return Tensor._apply(ops.Exp(), (self,))
     def log(self): return Tensor._apply(ops.Log(), (self,))
 
-    def sum(self, axis=None, keepdims=False):
-        return Tensor._apply(ops.Sum(), (self,), checks.normalize_axis(axis, self.ndim, "sum"), keepdims)
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):  # dim, keepdim: PyTorch's names
+        return Tensor._apply(ops.Sum(), (self,), *checks.axis_args(self.ndim, "sum", axis, keepdims, dim, keepdim))
 
     def softmax_cross_entropy(self, target, reduction="mean"):
         """Cross-entropy of softmax(self) against ``target``, fused into one op.
