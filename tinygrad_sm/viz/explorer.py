@@ -264,33 +264,47 @@ def _layout(order, index, tensors, ops):
 
 
 def _place_in_rows(rows, boxes, edges, gap=24, sweeps=4):
-    """x of every box: each row ordered and placed near the mean x of its neighbours, sweeping down and up."""
+    """x of every box: each row ordered and placed near the mean x of its neighbours, sweeping down and up.
+
+    The computed boxes (ops and their results) line up with each other; a weight or constant is
+    put beside them. (Centring every op between a chain of results and a weight beside it moved
+    each layer half a box to the side: a two-layer net drifted to twice the width of its panel.)
+    """
     up, down = {}, {}
     for tail, head in edges:
         down.setdefault(tail, []).append(head)
         up.setdefault(head, []).append(tail)
+    leaves = {n for n in boxes if n.startswith("t") and n not in up}
     x = {}
     for level in sorted(rows):
-        _pack(rows[level], boxes, {n: i * 100.0 for i, n in enumerate(rows[level])}, x, gap)
+        _pack(rows[level], boxes, {n: i * 100.0 for i, n in enumerate(rows[level])}, x, gap, leaves)
     levels = sorted(rows)
     for sweep in range(sweeps):
         sequence = levels[1:] if sweep % 2 == 0 else levels[-2::-1]
         neighbours = up if sweep % 2 == 0 else down
         for level in sequence:
-            wanted = {n: np.mean([x[m] for m in neighbours[n]]) if neighbours.get(n) else x[n] for n in rows[level]}
-            _pack(rows[level], boxes, wanted, x, gap)
+            wanted = {}
+            for n in rows[level]:
+                near = [m for m in neighbours.get(n, []) if m not in leaves] or neighbours.get(n)
+                wanted[n] = np.mean([x[m] for m in near]) if near else x[n]
+            _pack(rows[level], boxes, wanted, x, gap, leaves)
     return x
 
 
-def _pack(row, boxes, wanted, x, gap):
-    """Order a row by the x each box wants and place the boxes left to right without overlap, centred on the wish."""
+def _pack(row, boxes, wanted, x, gap, leaves=()):
+    """Order a row by the x each box wants and place the boxes left to right without overlap.
+
+    The row is then moved so that its computed boxes sit, on average, where they want to be
+    (all its boxes, when it holds only leaves).
+    """
     row.sort(key=lambda n: wanted[n])
     right = -float("inf")
     for n in row:
         half = boxes[n][0] / 2
         x[n] = max(wanted[n], right + gap + half)
         right = x[n] + half
-    shift = np.mean([wanted[n] - x[n] for n in row])  # pushed right by the packing: move back to the wishes' centre
+    anchored = [n for n in row if n not in leaves] or row
+    shift = np.mean([wanted[n] - x[n] for n in anchored])  # pushed right by the packing: move back to the wishes
     for n in row:
         x[n] += shift
 
@@ -323,6 +337,7 @@ def _page(data):
     <button id="last" title="End: after the whole backward pass">end »</button>
     <input id="slider" type="range" min="0" value="0" aria-label="step">
     <span id="counter"></span>
+    <button id="zoom">zoom: 100%</button>
   </div>
 </header>
 <main>
