@@ -1,7 +1,5 @@
 """Utilities on the parameters' gradients: ``clip_grad_norm_``."""
 
-import numbers
-
 import numpy as np
 
 from ..autograd import Tensor
@@ -32,7 +30,7 @@ def _total_norm(grads, norm_type):
 
 
 def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def _checked_max_norm(max_norm):
