@@ -57,6 +57,7 @@ class Optimizer:
             raise ValueError(f"{self.name}: a parameter appears more than once")
         self.state = {}  # parameter index -> {name: array or number}
         self.t = 0
+        self._checked = [()] * len(self.groups)  # per group: the option objects step() last checked
 
     name = property(lambda self: type(self).__name__)
     param_groups = property(lambda self: self.groups, doc="PyTorch's name for ``groups``.")
@@ -108,8 +109,7 @@ class Optimizer:
         All or nothing: every option (also one set by hand in ``param_groups``), rate, gradient and
         parameter is checked before any parameter changes.
         """
-        for number, group in enumerate(self.groups):
-            self._check_group(group, f"{self.name}.step (param_groups[{number}])", zero_lr=True)
+        self._check_changed_options()
         t = self.t + 1
         etas = [self.learning_rate(group, t) for group in self.groups]
         for p in self.params:
@@ -123,6 +123,19 @@ class Optimizer:
                     self._update(p, p.grad, self.state.setdefault(index, {}), group, eta)
                     p._bump_version()  # backward through a graph built before this step now raises
                 index += 1
+
+    def _check_changed_options(self):
+        """Check every option set since the last step (by hand, by a scheduler or by a load).
+
+        Only a group holding a new object as some option is checked again: comparing identities
+        costs a fraction of a microsecond, a full check a few (measured on a 4-parameter SGD step).
+        """
+        for number, group in enumerate(self.groups):
+            options = [group[key] for key in self.defaults]
+            checked = self._checked[number]
+            if len(checked) != len(options) or any(a is not b for a, b in zip(options, checked)):
+                self._check_group(group, f"{self.name}.step (param_groups[{number}])", zero_lr=True)
+                self._checked[number] = [group[key] for key in self.defaults]  # as the check normalised them
 
     def _refuse_gradient(self, p):
         """Raise the error that says why p.grad cannot update p."""
