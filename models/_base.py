@@ -120,6 +120,22 @@ def to_raw(linear, mean, scale):
         linear.bias.sub_((mean @ W).astype(W.dtype))
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(estimator, X):
+    """Before training: the model computes in float32 and its first layer maps the raw features, so X
+    must lie within float32's range (X * 1e39 is finite in float64, and would end in all-zero weights).
+
+    (A feature of tiny spread needs no check: ``feature_scaling`` treats it as constant.)
+    """
+    largest = float(np.max(np.abs(X), initial=0.0))
+    if largest > FLOAT32_MAX:
+        raise ValueError(f"{type(estimator).__name__}: X has values up to {largest:.3g}, beyond float32's range "
+                         f"(±{FLOAT32_MAX:.3g}), in which the model computes; rescale the features before fit "
+                         "(divide X by a constant, or use sklearn.preprocessing.StandardScaler)")
+
+
 def looks_standardized(X):
     """No feature is far off a standardised one: |mean| <= 1 and standard deviation <= 3.
 
@@ -222,10 +238,11 @@ def validation_split(estimator, X, targets, rng, stratify):
 
 def divergence_hint(estimator, X):
     """What may help a fit that diverged: a smaller lr; standardising only when the features are not already."""
-    hint = f"try a smaller lr than {getattr(estimator, 'lr_', estimator.lr):.3g}"
+    lr = getattr(estimator, "lr_", estimator.lr)
+    hints = [f"try a smaller lr than {lr:.3g}"] if isinstance(lr, float) and 0 < lr < np.inf else []
     if not estimator.standardize and not looks_standardized(X):
-        hint += ", or standardize=True (or standardise the features yourself)"
-    return hint
+        hints.append("standardize=True (or standardise the features yourself)")
+    return ", or ".join(hints) or "rescale the features"
 
 
 def diverged(estimator, epoch, detail, hint):
@@ -355,6 +372,7 @@ class SGDTrainedMixin(AtomicFitMixin):
         else:
             mean, scale = feature_scaling(X, self.standardize)
             module = self._new_module(X.shape[1], n_outputs, rng)
+        check_float32_range(self, X)
         Z, validation = ((X - mean) / scale).astype(np.float32), None
         if self.early_stopping:
             Z, Z_val, targets, t_val = validation_split(self, Z, targets, rng, stratify=self._counts_correct)
@@ -388,6 +406,7 @@ class SGDTrainedMixin(AtomicFitMixin):
             module, optimizer, rng = copy.deepcopy((self.module_, getattr(self, "_optimizer", None), self._rng))
             mean, scale = self.x_mean_, self.x_scale_
             to_standardized(self._first_linear(module), mean, scale)
+        check_float32_range(self, X)
         Z = ((X - mean) / scale).astype(np.float32)
         if first or self.lr != "auto":  # "auto" keeps the step size found on the first call
             self.lr_ = auto_lr(self, Z)

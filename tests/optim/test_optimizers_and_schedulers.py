@@ -372,7 +372,7 @@ def test_state_dict_leaves_are_plain_values():
     (lambda s: {**s, "param_groups": [{**s["param_groups"][0], "params": [1, 0]}]}, ValueError,
      r"group 0 holds parameters \[1, 0\]"),
     (lambda s: {**s, "param_groups": [{**s["param_groups"][0], "lr": -1.0}]}, ValueError,
-     "Adam: lr must be a finite number > 0"),
+     "Adam.load_state_dict: lr must be a finite number >= 0"),
     (lambda s: {**s, "state": {0: {**s["state"][0], "exp_avg": np.zeros(3)}}}, ValueError,
      r"parameter 0's exp_avg has shape \(3,\), the parameter \(2,\)"),
     (lambda s: {**s, "state": {5: s["state"][0]}}, ValueError, "state for parameter 5"),

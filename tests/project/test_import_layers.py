@@ -134,7 +134,7 @@ def outside_roots(module):
     return roots - {"tinygrad_sm"}
 
 
-STDLIB = {"functools", "inspect", "itertools", "math", "numbers", "operator", "re", "threading", "weakref"}
+STDLIB = {"contextvars", "functools", "inspect", "itertools", "math", "numbers", "operator", "re", "threading", "weakref"}
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if top(m) == "autograd"))

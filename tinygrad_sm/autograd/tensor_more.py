@@ -14,6 +14,7 @@ import numpy as np
 from . import more_ops, ops, parity_ops
 from .checks import (DEFAULT_DTYPE, NUMERIC_KINDS, AxisError, axis_args, is_int, make_rng, needs_an_axis,
                      normalize_axis, numeric_dtype, one_axis, parse_shape, short, size_args, torch_name, whole_number)
+from .custom import check_results
 from .grad_mode import _mode as _grad_mode
 from .versions import clock, record_in_place_change, remember_earlier_version
 
@@ -100,7 +101,8 @@ class MoreTensorMethods:
 
         ``op`` is an ``Op`` subclass (or an instance); ``inputs`` are Tensors (numbers and arrays
         become constants); ``options`` go to ``forward`` as keywords, after the arrays. The op is
-        recorded in the graph when an input requires grad, exactly as the built-in ops.
+        recorded in the graph when an input requires grad, exactly as the built-in ops. What forward
+        and backward return is checked as PyTorch's autograd.Function checks it (custom.py).
         """
         op = op() if isinstance(op, type) and issubclass(op, ops.Op) else op
         if not isinstance(op, ops.Op):
@@ -108,7 +110,10 @@ class MoreTensorMethods:
         tensors = tuple(x if isinstance(x, cls) else cls(x) for x in inputs)
         if not tensors:
             raise ValueError(f"Tensor.apply: {type(op).__name__} needs at least one input tensor")
-        return cls._apply(op, tensors, **options)
+        result = cls._apply(check_results(op), tensors, **options)
+        if result._op is not None and result.data.dtype.kind not in "fc":  # ints and bools carry no gradient
+            result._op, result.requires_grad = None, False
+        return result
 
     # ------------------------------------------------------------ constructors
 

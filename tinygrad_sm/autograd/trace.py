@@ -98,7 +98,7 @@ def node_labels(order, params=None):
             kind = tensor.op.name if tensor.op is not None else ("param" if tensor.requires_grad else "const")
             counts[kind] = counts.get(kind, 0) + 1
             name = f"{kind}#{counts[kind]}"
-        labels[id(tensor)] = name
+        labels[id(tensor)] = str(name)  # (a name may be any object: name=123)
     return labels
 
 

@@ -5,10 +5,22 @@ layers Identity and Flatten. Each is built from the engine's ops, so each backwa
 engine's one rng check.
 """
 
+import math
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor, checks, no_grad
 from .module import Module, positive_int
+
+
+def real_number(owner, name, value, within, what):
+    """``value`` (a Python or numpy real number) as a float if ``within(value)``; else a ValueError naming it."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
+    return float(value)
+
+
+def _eps(owner, eps):
+    return real_number(owner, "eps", eps, lambda v: 0 <= v < math.inf, "a finite number >= 0")
 
 
 class Linear(Module):
@@ -65,16 +77,17 @@ class Dropout(Module):
     Generator or a seed, for reproducible masks (set ``layer.rng`` again to re-seed)."""
 
     def __init__(self, p=0.5, rng=None):
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
-        self.p, self.rng = float(p), checks.make_rng(rng, "Dropout")
+        self.p = real_number("Dropout", "p", p, lambda v: 0 <= v < 1, "a number in [0, 1)")
+        self.rng = checks.make_rng(rng, "Dropout")
 
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
         keep = self.rng.random(x.shape) >= self.p
         dtype = x.dtype if x.dtype.kind == "f" else DEFAULT_DTYPE
-        return x * (keep * np.asarray(1 / (1 - self.p), dtype=dtype)).astype(dtype, copy=False)
+        with np.errstate(over="ignore"):  # 1/(1 - p) past float16's range is inf, as in PyTorch ...
+            scale = np.asarray(1 / (1 - self.p), dtype=dtype)
+        return x * np.where(keep, scale, np.zeros((), dtype))  # ... and a dropped element stays 0, never 0 · inf
 
     def extra_repr(self):
         return f"p={self.p}"
@@ -89,7 +102,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype=np.float32):
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(positive_int("LayerNorm", "normalized_shape", n) for n in shape)
-        self.eps = float(eps)
+        self.eps = _eps("LayerNorm", eps)
         self.weight = Tensor(np.ones(self.normalized_shape, dtype), requires_grad=True, name="γ") \
             if elementwise_affine else None
         self.bias = Tensor(np.zeros(self.normalized_shape, dtype), requires_grad=True, name="β") \
@@ -119,9 +132,8 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, dtype=np.float32):
         self.num_features = positive_int("BatchNorm1d", "num_features", num_features)
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum!r}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.momentum = real_number("BatchNorm1d", "momentum", momentum, lambda v: 0 <= v <= 1, "in [0, 1]")
+        self.eps = _eps("BatchNorm1d", eps)
         self.weight = Tensor(np.ones(self.num_features, dtype), requires_grad=True, name="γ")
         self.bias = Tensor(np.zeros(self.num_features, dtype), requires_grad=True, name="β")
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype))
@@ -166,7 +178,11 @@ class Embedding(Module):
         self.weight = Tensor(weight.astype(dtype), requires_grad=True, name="E")
 
     def forward(self, indices):
-        indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        try:
+            indices = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        except ValueError:  # numpy refuses a ragged list: [[1, 2], [3]]
+            raise ValueError(f"Embedding: indices must be a rectangular array of ints, got the ragged "
+                             f"{checks.short(indices)}") from None
         if indices.size and indices.dtype.kind not in "iu":
             raise TypeError(f"Embedding: indices must be ints, got dtype {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):

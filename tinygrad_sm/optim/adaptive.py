@@ -46,10 +46,10 @@ class Adam(Optimizer):
         self.eps_before_bias_correction = bool(eps_before_bias_correction)
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
 
-    def _check_options(self, group):
-        group["betas"] = _check_betas(self.name, group["betas"])
-        group["eps"] = check_number(self.name, "eps", group["eps"], 0)
-        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
+    def _check_options(self, group, owner):
+        group["betas"] = _check_betas(owner, group["betas"])
+        group["eps"] = check_number(owner, "eps", group["eps"], 0)
+        group["weight_decay"] = check_number(owner, "weight_decay", group["weight_decay"], 0)
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + ε)."""
@@ -117,11 +117,11 @@ class RMSprop(Optimizer):
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
                                   "momentum": momentum})
 
-    def _check_options(self, group):
-        group["alpha"] = check_number(self.name, "alpha", group["alpha"], 0, 1, high_inclusive=True)
-        group["eps"] = check_number(self.name, "eps", group["eps"], 0)
-        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
-        group["momentum"] = check_number(self.name, "momentum", group["momentum"], 0, 1)
+    def _check_options(self, group, owner):
+        group["alpha"] = check_number(owner, "alpha", group["alpha"], 0, 1, high_inclusive=True)
+        group["eps"] = check_number(owner, "eps", group["eps"], 0)
+        group["weight_decay"] = check_number(owner, "weight_decay", group["weight_decay"], 0)
+        group["momentum"] = check_number(owner, "momentum", group["momentum"], 0, 1)
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η g / (√v + ε), v the running mean of g²."""
@@ -150,10 +150,10 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, eps=1e-10):
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay, "eps": eps})
 
-    def _check_options(self, group):
-        group["lr_decay"] = check_number(self.name, "lr_decay", group["lr_decay"], 0)
-        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
-        group["eps"] = check_number(self.name, "eps", group["eps"], 0)
+    def _check_options(self, group, owner):
+        group["lr_decay"] = check_number(owner, "lr_decay", group["lr_decay"], 0)
+        group["weight_decay"] = check_number(owner, "weight_decay", group["weight_decay"], 0)
+        group["eps"] = check_number(owner, "eps", group["eps"], 0)
 
     def _update(self, p, g, state, group, eta):
         """θ ← θ - η_t g / (√s + ε), s the sum of every g² so far."""

@@ -6,6 +6,9 @@ is called with the step number t = 1, 2, ... as the notes write η_t.)
 """
 
 import math
+import numbers
+
+import numpy as np
 
 from .optimizer import Optimizer, check_number
 
@@ -23,10 +26,26 @@ class LRScheduler:
         self.base_lrs = [group["lr"] for group in optimizer.groups]
         self.last_epoch = 0
 
+    name = property(lambda self: type(self).__name__)
+
     def step(self):
-        self.last_epoch += 1
-        for group, base in zip(self.optimizer.groups, self.base_lrs):
-            group["lr"] = self.rate(base, self.last_epoch)
+        """Count an epoch and set every group's rate; a rate that is not a finite number >= 0 changes nothing."""
+        epoch = self.last_epoch + 1
+        rates = [self._checked_rate(i, base, epoch) for i, base in enumerate(self.base_lrs)]
+        self.last_epoch = epoch
+        for group, rate in zip(self.optimizer.groups, rates):
+            group["lr"] = rate
+
+    def _checked_rate(self, i, base, epoch):
+        base = check_number(f"{self.name}.step", f"base_lrs[{i}]", base, 0, low_inclusive=False)
+        try:
+            rate = self.rate(base, epoch)
+        except OverflowError:  # a Python float power past 1.8e308
+            rate = math.inf
+        if not (isinstance(rate, numbers.Real) and math.isfinite(rate) and rate >= 0):
+            raise ValueError(f"{self.name}.step: the rate for epoch {epoch} from base lr {base!r} is {rate!r}, not a "
+                             "finite number >= 0 (it overflows: use a factor nearer 1 or fewer epochs)")
+        return rate
 
     def get_last_lr(self):
         return [group["lr"] for group in self.optimizer.groups]
@@ -35,15 +54,30 @@ class LRScheduler:
         return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
 
     def load_state_dict(self, state):
-        epoch, base_lrs = int(state["last_epoch"]), [float(b) for b in state["base_lrs"]]
-        if len(base_lrs) != len(self.base_lrs) or epoch < 0:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: {len(base_lrs)} groups at epoch {epoch} "
-                             f"for an optimizer with {len(self.base_lrs)} groups")
-        self.last_epoch, self.base_lrs = epoch, base_lrs
+        """Restore a ``state_dict()``; checked in full first, so a failed load changes nothing."""
+        owner = f"{self.name}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{owner}: expected a dict from state_dict(), got {type(state).__name__}")
+        missing, unknown = {"last_epoch", "base_lrs"} - set(state), set(state) - {"last_epoch", "base_lrs"}
+        if missing or unknown:
+            raise KeyError(f"{owner}: expected the keys 'last_epoch' and 'base_lrs', got {sorted(map(str, state))}")
+        epoch, base_lrs = (_plain(state[key]) for key in ("last_epoch", "base_lrs"))
+        if not isinstance(epoch, numbers.Integral) or isinstance(epoch, bool) or epoch < 0:
+            raise ValueError(f"{owner}: last_epoch must be an int >= 0, got {epoch!r}")
+        if not isinstance(base_lrs, (list, tuple)) or len(base_lrs) != len(self.base_lrs):
+            raise ValueError(f"{owner}: base_lrs must be a list of {len(self.base_lrs)} rates (one per parameter "
+                             f"group), got {base_lrs!r}")
+        base_lrs = [check_number(owner, f"base_lrs[{i}]", b, 0, low_inclusive=False) for i, b in enumerate(base_lrs)]
+        self.last_epoch, self.base_lrs = int(epoch), base_lrs
         return self
 
     def rate(self, base, epoch):
         raise NotImplementedError
+
+
+def _plain(value):
+    """A value read back from a checkpoint (an array) as the Python value it was saved from."""
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 class StepLR(LRScheduler):

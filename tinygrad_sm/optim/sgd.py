@@ -24,13 +24,13 @@ class SGD(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,
                                   "nesterov": nesterov})
 
-    def _check_options(self, group):
-        group["momentum"] = check_number(self.name, "momentum", group["momentum"], 0, 1)
-        group["weight_decay"] = check_number(self.name, "weight_decay", group["weight_decay"], 0)
+    def _check_options(self, group, owner):
+        group["momentum"] = check_number(owner, "momentum", group["momentum"], 0, 1)
+        group["weight_decay"] = check_number(owner, "weight_decay", group["weight_decay"], 0)
         if not isinstance(group["nesterov"], (bool, np.bool_)):
-            raise ValueError(f"{self.name}: nesterov must be True or False, got {group['nesterov']!r}")
+            raise ValueError(f"{owner}: nesterov must be True or False, got {group['nesterov']!r}")
         if group["nesterov"] and not group["momentum"]:
-            raise ValueError(f"{self.name}: nesterov needs momentum > 0")
+            raise ValueError(f"{owner}: nesterov needs momentum > 0")
         group["nesterov"] = bool(group["nesterov"])
 
     def _update(self, p, g, state, group, eta):

@@ -12,7 +12,6 @@ text in Python (no ``dot`` program needed); rendering to SVG / PNG / PDF needs G
 graphs deeper than Python's recursion limit draw fine.
 """
 
-import html
 from collections import deque
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import graphviz
 import numpy as np
 
 from ..autograd import trace
+from .escaping import dot_string, html_text
 from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
 from .replay import GraphFreed, backward_walk, refuse_a_freed_graph
 
@@ -180,7 +180,8 @@ def _fix_size(line, sizes):
 
 
 def _escape(text):
-    return html.escape(str(text), quote=True)
+    """Text inside an HTML-like label (``<...>``); ``dot_string`` is for a quoted one (``"..."``)."""
+    return html_text(text)
 
 
 def _paths_into(root, order):
@@ -280,7 +281,7 @@ def _op_lines(tensor, index, drawn, frame, rule, names):
             continue
         # an input without a name of its own is called by the rule's symbol: the edge says which one
         symbol = edge_symbol(op, position, parent, names)
-        attrs = [f'label="{_escape(symbol)}"'] if symbol else []
+        attrs = [f'label="{dot_string(symbol)}"'] if symbol else []
         if current and parent.requires_grad:
             attrs.append(f'color="{COLORS["grad"]}" penwidth="2.5"')
         lines.append(f"\tt{index[id(parent)]} -> op{i}" + (f" [{' '.join(attrs)}]" if attrs else ""))
@@ -292,15 +293,15 @@ def _cut_note_lines(order, drawn, cut_ops, max_nodes):
     hidden_ops = sum(t.op is not None for t in hidden)
     note = (f"… {len(hidden)} more tensors and {hidden_ops} ops not drawn "
             f"(max_nodes={max_nodes}; pass a larger max_nodes to see them)")
-    lines = [f'\tcut [label="{_escape(note)}" shape="note" style="dashed" fontcolor="#777777"]']
+    lines = [f'\tcut [label="{dot_string(note)}" shape="note" style="dashed" fontcolor="#777777"]']
     lines.extend(f'\tcut -> op{i} [style="dashed" color="#999999"]' for i in cut_ops)
     return lines
 
 
 def _freed_note_lines(root, index):
     """A note below the root: backward() freed the intermediate values, and how to keep them."""
-    text = FREED_NOTE.replace(". ", ".\\n")  # \n in a DOT label: a centred line break
-    return [f'\tfreed [label="{_escape(text)}" shape="note" style="filled" fillcolor="#fff6d5" fontcolor="#7a5b00"]',
+    text = dot_string(FREED_NOTE).replace(". ", ".\\n")  # \n in a DOT label: a centred line break
+    return [f'\tfreed [label="{text}" shape="note" style="filled" fillcolor="#fff6d5" fontcolor="#7a5b00"]',
             f'\tt{index[id(root)]} -> freed [style="dotted" arrowhead="none" color="#c9a227"]']
 
 

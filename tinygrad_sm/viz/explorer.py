@@ -17,17 +17,19 @@ a note saying how to keep the rest. The layout is computed here, in Python: Grap
 """
 
 import html
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..autograd import trace
+from .escaping import html_text, script_json
 from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
 from .replay import backward_walk, graph_released
 
 ASSETS = Path(__file__).with_name("explorer_assets")
 MAX_ELEMENTS = 20000   # arrays larger than this are embedded as their first MAX_ELEMENTS entries
+PAGE_ELEMENTS = 200_000   # numbers in all arrays of a page (about 4 MB); past it each array gets an equal share
+SHARE_FLOOR = 100      # ... but never fewer than its first 100 entries
 CHAR_WIDTH, LINE_HEIGHT, PAD = 7.3, 15, 8   # the page draws boxes in a 12 px monospace font
 
 
@@ -91,13 +93,15 @@ def explorer_data(root, *, params=None, title=None, full=trace.FULL, seed=None):
     else:
         arrivals = _gradients_left_by_backward(order, index, steps, full)
     tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
-    ops = [{"tensor": index[id(t)], "name": t.op.name, "rule": trace.rule_with_names(t, names),
+    ops = [{"tensor": index[id(t)], "name": str(t.op.name), "rule": trace.rule_with_names(t, names),
             "inputs": [index[id(p)] for p in t.op.parents],
             "symbols": [edge_symbol(t.op, k, p, names) or "" for k, p in enumerate(t.op.parents)]}
            for t in order if t.op is not None]
     layout = _layout(order, index, tensors, ops)
+    limits = _embed_arrays(tensors)
     return {"title": title or f"backprop explorer: {labels[id(root)]}", "tensors": tensors, "ops": ops,
-            "steps": steps, "layout": layout, "root": index[id(root)], "note": _freed_note(order, replayable)}
+            "steps": steps, "layout": layout, "root": index[id(root)], "note": _freed_note(order, replayable),
+            "limits": limits}
 
 
 def _replayed_backward(root, seed, index, labels, names, steps, full):
@@ -188,14 +192,48 @@ def _value_entry(tensor, full):
     return {"value": _array(tensor.data), "value_lines": trace.glance_lines(tensor.data, full)}
 
 
+class _Inline:
+    """An array to embed in the page: its shape, size and first MAX_ELEMENTS entries (a copy: the replay adds in place)."""
+
+    def __init__(self, a):
+        a = np.asarray(a)
+        self.shape, self.size, self.flat = list(a.shape), a.size, a.ravel()[:MAX_ELEMENTS].copy()
+
+
 def _array(a):
-    """{shape, data (flat, at most MAX_ELEMENTS numbers), truncated} for JSON; NaN and ±inf as strings."""
-    a = np.asarray(a)
-    flat = a.ravel()[:MAX_ELEMENTS]
-    data = flat.tolist() if a.dtype.kind in "biuf" else [str(v) for v in flat]
-    if a.dtype.kind == "f" and not np.all(np.isfinite(flat)):
+    return _Inline(a)
+
+
+def _embed_arrays(tensors):
+    """Turn the page's arrays into JSON, each cut to its share of PAGE_ELEMENTS; the note that says so, or None.
+
+    The boxes' summaries (first entries, norm, min, max) are always of the whole arrays; only
+    what a click shows in full is cut, so a graph of big arrays still makes a page of a few MB.
+    """
+    holders = [(t, "value") for t in tensors if t["value"] is not None]
+    holders += [(arrival, key) for t in tensors for arrival in t["grads"] for key in ("part", "total")]
+    total = sum(owner[key].flat.size for owner, key in holders)
+    share = MAX_ELEMENTS if total <= PAGE_ELEMENTS else max(SHARE_FLOOR, PAGE_ELEMENTS // len(holders))
+    cut = 0
+    for owner, key in holders:
+        owner[key] = _json_array(owner[key], share)
+        cut += owner[key]["truncated"]
+    if not cut:
+        return None
+    return (f"This page holds at most the first {share:,} numbers of each array ({PAGE_ELEMENTS:,} in all, to keep it "
+            f"small and quick): {cut} arrays are cut short where a click shows them. The boxes' norm, min and max are "
+            "of the whole arrays.")
+
+
+def _json_array(inline, limit):
+    """{shape, data (flat, at most ``limit`` numbers), truncated} for JSON; NaN and ±inf as strings."""
+    flat = inline.flat[:limit]
+    if flat.dtype.kind == "f" and flat.dtype.itemsize > 8:  # float128: JSON has only doubles
+        flat = flat.astype(np.float64)
+    data = flat.tolist() if flat.dtype.kind in "biuf" else [str(v) for v in flat]
+    if flat.dtype.kind == "f" and not np.all(np.isfinite(flat)):
         data = [v if np.isfinite(v) else str(v) for v in data]
-    return {"shape": list(a.shape), "data": data, "truncated": a.size > MAX_ELEMENTS}
+    return {"shape": inline.shape, "data": data, "truncated": inline.size > len(data)}
 
 
 # ---------------------------------------------------------------- layout: layers top to bottom, no Graphviz
@@ -264,33 +302,47 @@ def _layout(order, index, tensors, ops):
 
 
 def _place_in_rows(rows, boxes, edges, gap=24, sweeps=4):
-    """x of every box: each row ordered and placed near the mean x of its neighbours, sweeping down and up."""
+    """x of every box: each row ordered and placed near the mean x of its neighbours, sweeping down and up.
+
+    The computed boxes (ops and their results) line up with each other; a weight or constant is
+    put beside them. (Centring every op between a chain of results and a weight beside it moved
+    each layer half a box to the side: a two-layer net drifted to twice the width of its panel.)
+    """
     up, down = {}, {}
     for tail, head in edges:
         down.setdefault(tail, []).append(head)
         up.setdefault(head, []).append(tail)
+    leaves = {n for n in boxes if n.startswith("t") and n not in up}
     x = {}
     for level in sorted(rows):
-        _pack(rows[level], boxes, {n: i * 100.0 for i, n in enumerate(rows[level])}, x, gap)
+        _pack(rows[level], boxes, {n: i * 100.0 for i, n in enumerate(rows[level])}, x, gap, leaves)
     levels = sorted(rows)
     for sweep in range(sweeps):
         sequence = levels[1:] if sweep % 2 == 0 else levels[-2::-1]
         neighbours = up if sweep % 2 == 0 else down
         for level in sequence:
-            wanted = {n: np.mean([x[m] for m in neighbours[n]]) if neighbours.get(n) else x[n] for n in rows[level]}
-            _pack(rows[level], boxes, wanted, x, gap)
+            wanted = {}
+            for n in rows[level]:
+                near = [m for m in neighbours.get(n, []) if m not in leaves] or neighbours.get(n)
+                wanted[n] = np.mean([x[m] for m in near]) if near else x[n]
+            _pack(rows[level], boxes, wanted, x, gap, leaves)
     return x
 
 
-def _pack(row, boxes, wanted, x, gap):
-    """Order a row by the x each box wants and place the boxes left to right without overlap, centred on the wish."""
+def _pack(row, boxes, wanted, x, gap, leaves=()):
+    """Order a row by the x each box wants and place the boxes left to right without overlap.
+
+    The row is then moved so that its computed boxes sit, on average, where they want to be
+    (all its boxes, when it holds only leaves).
+    """
     row.sort(key=lambda n: wanted[n])
     right = -float("inf")
     for n in row:
         half = boxes[n][0] / 2
         x[n] = max(wanted[n], right + gap + half)
         right = x[n] + half
-    shift = np.mean([wanted[n] - x[n] for n in row])  # pushed right by the packing: move back to the wishes' centre
+    anchored = [n for n in row if n not in leaves] or row
+    shift = np.mean([wanted[n] - x[n] for n in anchored])  # pushed right by the packing: move back to the wishes
     for n in row:
         x[n] += shift
 
@@ -300,9 +352,10 @@ def _pack(row, boxes, wanted, x, gap):
 def _page(data):
     script = (ASSETS / "explorer.js").read_text(encoding="utf-8")
     style = (ASSETS / "explorer.css").read_text(encoding="utf-8")
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    title = html.escape(data["title"])
-    note = f'\n  <p id="note" class="note">{html.escape(data["note"])}</p>' if data["note"] else ""
+    payload = script_json(data)
+    title = html_text(data["title"])
+    notes = [f'\n  <p id="{key}" class="note">{html_text(data[key])}</p>' for key in ("note", "limits") if data.get(key)]
+    note = "".join(notes)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -323,6 +376,7 @@ def _page(data):
     <button id="last" title="End: after the whole backward pass">end »</button>
     <input id="slider" type="range" min="0" value="0" aria-label="step">
     <span id="counter"></span>
+    <button id="zoom">zoom: 100%</button>
   </div>
 </header>
 <main>

@@ -10,10 +10,12 @@
   const details = document.getElementById("details");
   const slider = document.getElementById("slider");
   const counter = document.getElementById("counter");
+  const graphPanel = document.getElementById("graph");
+  const zoomButton = document.getElementById("zoom");
   const last = data.steps.length - 1;
   const opOf = {};  // tensor index -> op entry that made it
   data.ops.forEach(function (op) { opOf[op.tensor] = op; });
-  let current = 0, selected = null, followStep = false;
+  let current = 0, selected = null, followStep = false, fit = true;
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
@@ -93,8 +95,7 @@
   function draw() {
     const L = data.layout;
     canvas.setAttribute("viewBox", "0 0 " + L.width + " " + L.height);
-    canvas.setAttribute("width", L.width);
-    canvas.setAttribute("height", L.height);
+    applyZoom();
     const defs = el("defs", {}, canvas);
     ["plain", "hot", "fwd"].forEach(function (kind) {
       const marker = el("marker", { id: "arrow-" + kind, viewBox: "0 0 10 10", refX: 9, refY: 5,
@@ -141,6 +142,18 @@
       g.addEventListener("click", function () { selected = op.tensor; render(); });
       nodeGroups["op" + op.tensor] = g;
     });
+  }
+
+  // A graph wider than its panel is shrunk to the panel's width (the viewBox scales it); the zoom
+  // button switches between that and the actual size, which scrolls.
+  function applyZoom() {
+    const L = data.layout, room = graphPanel.clientWidth;
+    const scale = fit && room > 0 ? Math.min(1, room / L.width) : 1;
+    canvas.setAttribute("width", Math.floor(L.width * scale));
+    canvas.setAttribute("height", Math.floor(L.height * scale));
+    zoomButton.disabled = room >= L.width;
+    zoomButton.textContent = fit ? "zoom: 100%" : "zoom: fit";
+    zoomButton.title = fit ? "show the graph at its actual size (scrolls)" : "shrink the graph to the panel's width";
   }
 
   function fillTensor(tensor, step) {
@@ -287,6 +300,8 @@
   document.getElementById("prev").addEventListener("click", function () { go(current - 1); });
   document.getElementById("next").addEventListener("click", function () { go(current + 1); });
   document.getElementById("last").addEventListener("click", function () { go(last); });
+  zoomButton.addEventListener("click", function () { fit = !fit; applyZoom(); });
+  window.addEventListener("resize", applyZoom);
   document.addEventListener("keydown", function (event) {
     if (event.target === slider) return;  // the slider moves itself
     const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0, End: last };
