@@ -156,6 +156,9 @@ RULES_WITH_NAMES = {
     "astype": "da = G cast back to a's dtype",
     **MORE_RULES_WITH_NAMES,
 }
+# The op backward(create_graph=True) records for the backward of indexing (issue 17)
+OP_GRAPHS["scatter_add"] = (1, lambda a, b: tinygrad_sm.autograd.higher_order.scatter_add(a, (3, 2, 3), 1, a.dtype))
+RULES_WITH_NAMES["scatter_add"] = "da = G picked at the places a was added to"
 
 
 def all_op_classes():

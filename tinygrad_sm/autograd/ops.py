@@ -14,7 +14,7 @@ same way in ``more_ops.py``; the array tricks some ops call are named in ``kerne
 
 import numpy as np
 
-from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over
+from .kernels import dot, number, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over
 
 
 def unbroadcast(grad, shape):
@@ -274,10 +274,14 @@ class SoftmaxCrossEntropy(Op):
         """∇_z f_CE = (softmax(z) - onehot(y)) / n (Softmax regression); rows t: ŷ Σ_k t_k - t (Softmax function)."""
         probs = self.probs
         n = len(probs)
-        scale = g.reshape(-1, 1) if self.reduction == "none" else g.item() / n if self.reduction == "mean" else g.item()
+        scale = g.reshape(-1, 1) if self.reduction == "none" else number(g) / n if self.reduction == "mean" else number(g)
         if self.ones_at is not None:
             dz = softmax_minus_onehot(probs, self.ones_at, scale)  # (softmax(z) - onehot(y)) · scale
         else:
             t = self.rows.reshape(probs.shape)
             dz = (probs * t.sum(axis=1, keepdims=True) - t) * scale
         return (dz if dz.shape == self.shape else dz.reshape(self.shape),)
+
+    def saved_from(self, z, out):
+        """Under create_graph (higher_order.py): the saved probs as a Tensor, softmax(z)."""
+        return {"probs": z.reshape(self.probs.shape).softmax(axis=-1)}
