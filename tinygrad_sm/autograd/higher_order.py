@@ -40,15 +40,12 @@ def tensor_backward(node, g):
         raise NotTwiceDifferentiable(f"backward(create_graph=True): the backward of the {op.name} op cannot be "
                                      "differentiated (its rule uses numpy steps that have no Tensor op)")
     twin = object.__new__(type(op))
+    rebuilt = op.saved_from(*op.parents, node) if hasattr(op, "saved_from") else {}
     as_tensor = {id(node.data): node}
     as_tensor.update({id(p.data): p for p in op.parents})  # an input wins over an output that is the same array
     for key in _slots(op):
         if hasattr(op, key):
-            value = getattr(op, key)
-            setattr(twin, key, as_tensor.get(id(value), value) if isinstance(value, np.ndarray) else value)
-    if hasattr(op, "saved_from"):
-        for key, tensor in op.saved_from(*op.parents, node).items():
-            setattr(twin, key, tensor)
+            setattr(twin, key, rebuilt[key] if key in rebuilt else _as_tensor(op, key, node, as_tensor))
     _state.recording = True
     try:
         input_grads = twin.backward(g)
@@ -59,6 +56,20 @@ def tensor_backward(node, g):
         _state.recording = False
     return tuple(grad if grad is None or not isinstance(grad, np.ndarray) else type(node)._wrap(grad)
                  for grad in input_grads)
+
+
+def _as_tensor(op, key, node, as_tensor):
+    """A saved value as the Tensor it came from; a float array that came from nowhere known is an error."""
+    value = getattr(op, key)
+    if isinstance(value, np.ndarray) and id(value) in as_tensor:
+        return as_tensor[id(value)]
+    if isinstance(value, np.generic) and node.data.shape == () and value.dtype == node.data.dtype \
+            and (value == node.data or np.isnan(value) and np.isnan(node.data)):
+        return node  # a 0-d output: numpy gave a scalar, which the Tensor holds as a new 0-d array
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc" and key not in op.constants:
+        raise NotTwiceDifferentiable(f"backward(create_graph=True): the {op.name} op saved {key!r}, which is "
+                                     "neither an input, its output, nor rebuilt by its saved_from")
+    return value
 
 
 def _slots(op):

@@ -200,6 +200,7 @@ class LeakyReLU(Op):
 class ELU(Op):
     name, rule = "elu", "dz = G ⊙ (1[z > 0] + (out + α)·1[z ≤ 0])"
     __slots__ = ("positive", "out", "alpha")
+    constants = ("alpha",)
     symbols = ("z",)
 
     def forward(self, z, alpha):

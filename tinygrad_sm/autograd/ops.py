@@ -52,6 +52,7 @@ class Op:
     rule = ""
     symbols = ("A", "B")  # the names ``rule`` gives the inputs, in order
     out_symbol = "out"    # the name ``rule`` gives the result
+    constants = ()        # saved float arrays that do not depend on the inputs (higher_order.py)
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -247,6 +248,7 @@ class Sum(Op):
 
 class SoftmaxCrossEntropy(Op):
     name, rule, symbols = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n", ("z",)
+    constants = ("rows",)  # the target probabilities
     __slots__ = ("shape", "probs", "ones_at", "rows", "reduction")
 
     def forward(self, z, labels, rows, reduction):
