@@ -18,13 +18,34 @@ hand them to the Tensor methods below, so every step of the rule is recorded as 
 ops have backward rules of their own: differentiate again, and again.
 """
 
+import bisect
 import threading
 
 import numpy as np
 
 from .ops import Op
+from .versions import clock
 
 _state = threading.local()  # .recording is True while a rule runs on Tensors (per thread, as grad mode)
+
+
+_spans = []  # (first, last) clock ticks of each backward(create_graph=True), for the pictures
+
+
+class recording_backward:
+    """Notes the clock ticks a create_graph backward pass spans: the ops made then are backward ops."""
+
+    def __enter__(self):
+        self.first = next(clock)
+
+    def __exit__(self, *exc):
+        bisect.insort(_spans, (self.first, next(clock)))
+
+
+def recorded_by_backward(tensor):
+    """True if ``tensor``'s op was recorded by a backward pass (create_graph=True): a picture colours it."""
+    where = bisect.bisect(_spans, (tensor._seq, float("inf"))) - 1
+    return tensor._op is not None and where >= 0 and _spans[where][0] < tensor._seq < _spans[where][1]
 
 
 class NotTwiceDifferentiable(RuntimeError):
