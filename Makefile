@@ -40,6 +40,7 @@ BASELINE ?=
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py $(if $(BASELINE),--baseline $(BASELINE))
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/second_order.py
 	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements-quality.txt
 	$(PY) benchmarks/quality.py
 

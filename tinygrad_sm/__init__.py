@@ -7,18 +7,21 @@ The public face only. The engine is ``tinygrad_sm.autograd`` (read ``ops.py``, `
 import importlib
 
 from . import nn, optim
-from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, grad, gradcheck,
+from .autograd import (Op, Tensor, arange, cat, concatenate, enable_grad, eye, full, full_like, gradcheck,
                        is_grad_enabled, jacobian, more_ops, no_grad, one_hot, ones_like, ops, rand, randint,
                        set_grad_enabled, stack, uniform, value_and_grad, where, zeros_like)
 from .autograd import empty, from_numpy, manual_seed, ones, parity_ops, randn, tensor, zeros
+from .autograd import functional, gradgradcheck, hessian, hvp, jvp, vjp
 from .checkpoint import load, save
 
 __all__ = ["Tensor", "Op", "ops", "more_ops", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "gradcheck", "nn", "optim", "viz", "save", "load",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
            "ones_like", "rand", "uniform", "randint", "grad", "value_and_grad", "jacobian",
-           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn"]
+           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn",
+           "gradgradcheck", "hessian", "hvp", "vjp", "jvp"]
 __version__ = "0.1.0"
+grad = functional.grad  # grad(f); tinygrad_sm.autograd.grad is torch.autograd.grad's grad(outputs, inputs)
 
 
 def __getattr__(name):

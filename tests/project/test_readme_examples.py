@@ -146,3 +146,14 @@ def test_viz_example_traces_and_draws(readme_run):
     if shutil.which("dot") is None:
         pytest.skip("needs Graphviz's dot program to render: apt-get install graphviz (or make graphviz)")
     assert (folder / "out" / "illustration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+SECOND_ORDER_PAGE = ROOT / "docs" / "second-order.md"
+PAGES_WITH_EXAMPLES[SECOND_ORDER_PAGE] = 2  # issue 17
+
+
+def test_second_order_page_gives_the_quoted_derivatives(tmp_path):
+    snapshots, results, _ = run_page(SECOND_ORDER_PAGE, tmp_path)
+    np.testing.assert_allclose(snapshots[0]["x"].grad.data, [3.0, 12.0])
+    np.testing.assert_allclose(results[0].data, [6.0, 12.0])
+    assert results[1] is np.True_ or results[1] is True

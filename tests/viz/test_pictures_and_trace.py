@@ -160,6 +160,9 @@ RULES_WITH_NAMES = {
     "setitem": "da = G with the written places set to 0, db = G at the written places",
     **MORE_RULES_WITH_NAMES,
 }
+# The op backward(create_graph=True) records for the backward of indexing (issue 17)
+OP_GRAPHS["scatter_add"] = (1, lambda a, b: tinygrad_sm.autograd.higher_order.scatter_add(a, (3, 2, 3), 1, a.dtype))
+RULES_WITH_NAMES["scatter_add"] = "da = G picked at the places a was added to"
 
 
 def all_op_classes():

@@ -40,7 +40,8 @@ def _checked_class(cls):
         return forward_result(cls.forward(self, *arrays, **options), cls.__name__)
 
     def backward(self, grad):
-        return backward_result(cls.backward(self, grad), cls.__name__, self.parents)
+        recording = _is_tensor(grad)  # backward(create_graph=True): G and the gradients are Tensors
+        return backward_result(cls.backward(self, grad), cls.__name__, self.parents, recording)
 
     checked = type(cls.__name__, (cls,), {
         "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": cls.__doc__,
@@ -68,7 +69,7 @@ def forward_result(result, op_name):
     return result
 
 
-def backward_result(grads, op_name, inputs):
+def backward_result(grads, op_name, inputs, recording=False):
     """The gradients ``backward`` returned, checked and made to fit their inputs (see the module docstring)."""
     if not isinstance(grads, tuple):
         grads = (grads,)
@@ -79,16 +80,19 @@ def backward_result(grads, op_name, inputs):
         raise ValueError(f"Tensor.apply: {op_name}.backward returned {len(grads)} gradient"
                          f"{'s' if len(grads) != 1 else ''} for {count} input{'s' if count != 1 else ''}; "
                          "return a tuple of one gradient per input (None for an input that gets none)")
-    return tuple([_fitted(g, op_name, i, inputs[i]) if g is not None and inputs[i].requires_grad else g
+    return tuple([_fitted(g, op_name, i, inputs[i], recording) if g is not None and inputs[i].requires_grad else g
                   for i, g in enumerate(grads)])
 
 
-def _fitted(grad, op_name, index, input_tensor):
-    """One gradient as an array of ``input_tensor``'s shape and dtype, or an error naming the input."""
+def _fitted(grad, op_name, index, input_tensor, recording=False):
+    """One gradient as an array of ``input_tensor``'s shape and dtype, or an error naming the input.
+
+    Under ``create_graph`` (``recording``) the gradient is a Tensor in the backward graph instead of an array.
+    """
     where = f"Tensor.apply: {op_name}.backward returned"
     if isinstance(grad, np.generic):  # what numpy's reductions return: a 0-d array in all but name
         grad = np.asarray(grad)
-    if not isinstance(grad, np.ndarray):
+    if not isinstance(grad, np.ndarray) and not (recording and _is_tensor(grad)):
         hint = " (use its .data)" if _is_tensor(grad) else ""
         raise TypeError(f"{where} {_what(grad)} as the gradient for input {index}; a gradient is a numpy array "
                         f"or None{hint}")

@@ -12,6 +12,7 @@ Elementwise float functions of integer arrays compute in float32, as PyTorch doe
 
 import numpy as np
 
+from .higher_order import scatter_add
 from .ops import Op, expand_reduced, float_input, unbroadcast
 
 
@@ -61,8 +62,8 @@ class Softplus(Op):
     def backward(self, g):
         """d log(1 + e^z)/dz = e^z / (1 + e^z) = σ(z)."""
         e = np.exp(-np.abs(self.z))
-        sigma = np.where(self.z >= 0, 1 / (1 + e), e / (1 + e))
-        return ((g * sigma).astype(self.z.dtype, copy=False),)
+        sigma = np.where(self.z >= 0, 1 / (1 + e), e / (1 + e))  # z's dtype: e is, and 1 is a Python number
+        return (g * sigma,)
 
 
 class Abs(Op):
@@ -199,6 +200,7 @@ class LeakyReLU(Op):
 class ELU(Op):
     name, rule = "elu", "dz = G ⊙ (1[z > 0] + (out + α)·1[z ≤ 0])"
     __slots__ = ("positive", "out", "alpha")
+    constants = ("alpha",)
     symbols = ("z",)
 
     def forward(self, z, alpha):
@@ -228,6 +230,10 @@ class GELU(Op):
         self.z = z
         self.t = np.tanh(GELU_C * (z + 0.044715 * z * z * z)).astype(z.dtype, copy=False)
         return 0.5 * z * (1 + self.t)
+
+    def saved_from(self, z, out):
+        """Under create_graph (higher_order.py): the saved t as a Tensor."""
+        return {"t": (GELU_C * (z + 0.044715 * z * z * z)).tanh()}
 
     def backward(self, g):
         """d gelu/dz = ½(1 + t) + ½ z (1 - t²) c (1 + 0.134145 z²), c = √(2/π)."""
@@ -361,6 +367,10 @@ class Var(Op):
         with np.errstate(divide="ignore", invalid="ignore"):  # n = c: a NaN gradient, as PyTorch (not ZeroDivision)
             return (g * self.centered * (self.centered.dtype.type(2) / max(self.dof, 0)),)
 
+    def saved_from(self, a, out):
+        """Under create_graph (higher_order.py): the saved a - mean(a) as a Tensor."""
+        return {"centered": a - a.mean(axis=self.axes, keepdims=True)}
+
 
 class Std(Var):
     name, rule = "std", "dA = G ⊙ (A - mean(A)) / ((n - c) · out)"
@@ -380,6 +390,7 @@ class Std(Var):
 
 class Prod(Op):
     name, rule = "prod", "dA_i = G ⊙ Π_{j≠i} A_j"
+    twice_differentiable = False  # cumprod has no Tensor op yet (higher_order.py)
     __slots__ = ("a", "axes", "keepdims")
     symbols = ("A",)
 
@@ -459,9 +470,7 @@ class GetItem(Op):
 
     def backward(self, g):
         """Each picked element gets its gradient; an element picked twice gets both."""
-        grad = np.zeros(self.shape, dtype=np.result_type(self.dtype, g.dtype))
-        np.add.at(grad, self.index, g)
-        return (grad,)
+        return (scatter_add(g, self.shape, self.index, np.result_type(self.dtype, g.dtype)),)
 
 
 class Concatenate(Op):
@@ -505,9 +514,7 @@ class Narrow(Op):
 
     def backward(self, g):
         """A basic slice picks each element once: its gradient goes back to that place."""
-        grad = np.zeros(self.shape, dtype=g.dtype)
-        grad[self.index] = g
-        return (grad,)
+        return (scatter_add(g, self.shape, self.index, g.dtype),)
 
 
 class BroadcastTo(Op):
@@ -586,9 +593,7 @@ class TakeAlongAxis(Op):
 
     def backward(self, g):
         """Each taken element gets its gradient; an element taken twice gets both."""
-        grad = np.zeros(self.shape, dtype=g.dtype)
-        np.add.at(grad, self.places, g)
-        return (grad,)
+        return (scatter_add(g, self.shape, self.places, g.dtype),)
 
 
 # ---------------------------------------------------------------- softmax family
@@ -631,6 +636,10 @@ class LogSoftmax(Op):
         self.probs = np.exp(out)
         return out
 
+    def saved_from(self, z, out):
+        """Under create_graph (higher_order.py): the saved probs as a Tensor, e^out."""
+        return {"probs": out.exp()}
+
     def backward(self, g):
         """d log y_i / dz_j = δ_ij - y_j."""
         return (g - self.probs * g.sum(axis=self.axis, keepdims=True),)
@@ -650,6 +659,10 @@ class LogSumExp(Op):
             out = np.log(np.exp(z - top).sum(axis=axis, keepdims=True)) + top
             self.probs = np.exp(z - out)
         return out if keepdims else np.squeeze(out, axis=axis)
+
+    def saved_from(self, z, out):
+        """Under create_graph (higher_order.py): the saved probs as a Tensor, e^(z - out)."""
+        return {"probs": (z - expand_reduced(out, self.axes, self.keepdims)).exp()}
 
     def backward(self, g):
         """d log Σ_j e^{z_j} / dz_i = softmax(z)_i."""
@@ -681,4 +694,4 @@ class Cast(Op):
 
     def backward(self, g):
         """Changing the precision moves no value: the gradient only changes dtype back."""
-        return (g.astype(self.dtype, copy=False),)
+        return (g.astype(self.dtype),)

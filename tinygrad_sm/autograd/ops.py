@@ -14,7 +14,7 @@ same way in ``more_ops.py``; the array tricks some ops call are named in ``kerne
 
 import numpy as np
 
-from .kernels import dot, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over
+from .kernels import dot, number, onehot_positions, softmax_minus_onehot, softmax_parts, sum_over
 
 
 def unbroadcast(grad, shape):
@@ -52,6 +52,7 @@ class Op:
     rule = ""
     symbols = ("A", "B")  # the names ``rule`` gives the inputs, in order
     out_symbol = "out"    # the name ``rule`` gives the result
+    constants = ()        # saved float arrays that do not depend on the inputs (higher_order.py)
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -247,6 +248,7 @@ class Sum(Op):
 
 class SoftmaxCrossEntropy(Op):
     name, rule, symbols = "softmax_cross_entropy", "dz = (softmax(z) - onehot(y)) / n", ("z",)
+    constants = ("rows",)  # the target probabilities
     __slots__ = ("shape", "probs", "ones_at", "rows", "reduction")
 
     def forward(self, z, labels, rows, reduction):
@@ -274,10 +276,14 @@ class SoftmaxCrossEntropy(Op):
         """∇_z f_CE = (softmax(z) - onehot(y)) / n (Softmax regression); rows t: ŷ Σ_k t_k - t (Softmax function)."""
         probs = self.probs
         n = len(probs)
-        scale = g.reshape(-1, 1) if self.reduction == "none" else g.item() / n if self.reduction == "mean" else g.item()
+        scale = g.reshape(-1, 1) if self.reduction == "none" else number(g) / n if self.reduction == "mean" else number(g)
         if self.ones_at is not None:
             dz = softmax_minus_onehot(probs, self.ones_at, scale)  # (softmax(z) - onehot(y)) · scale
         else:
             t = self.rows.reshape(probs.shape)
             dz = (probs * t.sum(axis=1, keepdims=True) - t) * scale
         return (dz if dz.shape == self.shape else dz.reshape(self.shape),)
+
+    def saved_from(self, z, out):
+        """Under create_graph (higher_order.py): the saved probs as a Tensor, softmax(z)."""
+        return {"probs": z.reshape(self.probs.shape).softmax(axis=-1)}

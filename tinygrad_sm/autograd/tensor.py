@@ -10,7 +10,7 @@ comparisons, ...) are one-liners of the same kind in ``tensor_more.py``, which T
 
 import numpy as np
 
-from . import checks, ops
+from . import checks, higher_order, ops
 from .backward import run_backward
 from .checks import DEFAULT_DTYPE
 from .grad_mode import _mode as _grad_mode
@@ -28,7 +28,12 @@ class Tensor(MoreTensorMethods):
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_seq", "_retains_grad", "_version", "__weakref__")
-    __array_ufunc__ = None  # ndarray + Tensor defers to Tensor.__radd__ instead of looping over it
+    # numpy calls given a Tensor (ndarray + t, np.log(t), np.where(c, t, 0)) become Tensor ops: higher_order.py
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return higher_order.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return higher_order.array_function(func, args, kwargs)
     freed = False  # see freeing.py: after backward, a graph may hold FreedTensors in place of values
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -181,23 +186,29 @@ class Tensor(MoreTensorMethods):
 
     # ------------------------------------------------------------ backward
 
-    def backward(self, grad=None, *, retain_graph=False, trace=False):
+    def backward(self, grad=None, *, retain_graph=None, create_graph=False, trace=False):
         """Fill ``.grad`` of every leaf that requires grad with d(self)/d(leaf), accumulating.
 
         ``grad`` seeds the pass (needed unless self has one element). Afterwards the ops free
         what they saved, and values no one needs are forgotten, so a kept output keeps no
         activation alive; the graph's structure stays for pictures. ``retain_graph=True`` keeps
         everything, to run backward again. ``trace=True`` prints each step; a callable is
-        called as ``trace(node, grad, input_grads)``.
+        called as ``trace(node, grad, input_grads)``. ``create_graph=True`` records the backward
+        pass itself: each ``.grad`` is then a Tensor you can differentiate (retain_graph defaults to it).
         """
         seed = checks.seed_gradient(self, grad.data if isinstance(grad, Tensor) else grad)
+        if create_graph and isinstance(grad, Tensor):
+            seed = grad  # checked above; kept as a Tensor, so the gradient may depend on it
         if trace is True:
             trace = BackwardTrace(echo=True)
-        run_backward(self, seed, retain_graph=retain_graph, on_step=trace or None)
+        retain_graph = create_graph if retain_graph is None else retain_graph
+        run_backward(self, seed, retain_graph=retain_graph, on_step=trace or None, create_graph=create_graph)
 
     def _accumulate(self, g, owned=False):
         """Add the gradient ``g`` into ``.grad`` (keeping ``g`` itself when the walk owns it)."""
-        if self.grad is None:
+        if isinstance(g, Tensor) or isinstance(self.grad, Tensor):
+            self.grad = g if self.grad is None else self.grad + g  # Tensors (create_graph): out of place, recorded
+        elif self.grad is None:
             if owned and g.dtype == self.data.dtype:
                 self.grad = g  # a fresh array that no one else holds: keep it, no copy
             else:

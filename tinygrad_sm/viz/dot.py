@@ -18,7 +18,7 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from ..autograd import trace
+from ..autograd import higher_order, trace
 from .escaping import dot_string, html_text
 from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
 from .replay import GraphFreed, backward_walk, refuse_a_freed_graph
@@ -34,6 +34,7 @@ COLORS = {
     "value": "#ffffff",     # an intermediate result
     "root": "#ffd98e",      # the tensor we called draw_graph on (usually the loss)
     "op": "#e3f1d4",        # an op node
+    "backward op": "#eadcf5",  # an op recorded by backward(create_graph=True): the backward graph
     "grad": "#c0392b",      # gradient text and highlighted edges
     "current": "#ffb4a8",   # the op whose backward runs in this frame
     "freed": "#888888",     # the text of a value that backward() freed
@@ -271,7 +272,8 @@ def _op_lines(tensor, index, drawn, frame, rule, names):
     """The op node, its edge to the result, and the edges from each drawn input."""
     op, i = tensor.op, index[id(tensor)]
     current = frame is not None and frame.current is tensor
-    fill = COLORS["current"] if current else COLORS["op"]
+    kind = "backward op" if higher_order.recorded_by_backward(tensor) else "op"  # create_graph's ops stand apart
+    fill = COLORS["current"] if current else COLORS[kind]
     rule_html = f'<BR/><FONT POINT-SIZE="10">{_escape(rule)}</FONT>' if rule else ""
     lines = [f'\top{i} [label=<<B>{_escape(op.name)}</B>{rule_html}> shape="box" style="rounded,filled" '
              f'fillcolor="{fill}"{" penwidth=2.5" if current else ""}]',
