@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import tinygrad_sm as tg
 from tinygrad_sm import Tensor, no_grad
 
 torch = pytest.importorskip("torch")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_sm import Tensor, nn
+from tinygrad_sm import Tensor
 from tinygrad_sm.autograd import Op
 from tinygrad_sm.viz import explorer, to_dot, to_html
 
