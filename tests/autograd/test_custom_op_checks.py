@@ -5,6 +5,7 @@ import pytest
 
 from tinygrad_sm import Tensor
 from tinygrad_sm.autograd import Op
+from tinygrad_sm.viz import to_dot
 
 torch = None
 try:
@@ -170,3 +171,22 @@ def test_the_checked_op_keeps_its_class_name_slots_and_instance():
 def test_built_in_ops_are_not_wrapped():
     x = Tensor(np.ones(2), requires_grad=True)
     assert not getattr(type((x * 2).op), "_checks_results", False)
+
+
+def test_an_op_without_slots_keeps_its_graph_after_backward_and_drops_what_it_saved():
+    class Square(Op):  # no __slots__: what forward saves goes into the instance's __dict__
+        name, rule, symbols = "square", "dz = 2 G ⊙ z", ("z",)
+
+        def forward(self, z):
+            self.z = z
+            return z * z
+
+        def backward(self, g):
+            return (2 * g * self.z,)
+    x = Tensor(np.arange(100.0), requires_grad=True)
+    loss = Tensor.apply(Square, x).sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, 2 * np.arange(100.0))
+    op = loss.op.parents[0].op
+    assert op.parents[0] is x and op.needs_grad == (True,) and op.released and not hasattr(op, "z")
+    assert "square" in to_dot(loss)  # the picture after backward still has the op
