@@ -155,11 +155,3 @@ def test_bad_arguments_are_named(tmp_path):
     with pytest.raises(TypeError, match="onnx.export: example inputs must be float or int arrays, got dtype <U1"):
         export(models()["mlp"], np.array(["a"]), tmp_path / "x.onnx")
     assert list(tmp_path.iterdir()) == []
-
-
-def test_a_missing_onnx_names_the_extra():
-    import subprocess
-    import sys
-    done = subprocess.run([sys.executable, "-c", "import sys; sys.modules['onnx'] = None\nimport tinygrad_sm as tg\n"
-                           "tg.onnx"], capture_output=True, text=True)
-    assert "tinygrad_sm.onnx needs onnx: pip install tinygrad_sm[onnx]" in done.stderr

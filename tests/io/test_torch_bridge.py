@@ -2,9 +2,6 @@
 PyTorch's outputs and input/parameter gradients (float64 to 1e-12, float32 to float tolerance), one optimizer step
 lands on the same parameters on both sides, and a layer without a counterpart is named."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -205,18 +202,3 @@ def test_the_table_has_one_entry_per_layer():
     assert activations | {"Linear", "Sequential", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding", "Flatten",
                           "Identity"} <= {b.ours.__name__ for b in BRIDGES}
     assert tg.to_torch is to_torch and tg.from_torch is from_torch
-
-
-def run_python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-
-
-def test_import_tinygrad_sm_imports_neither_torch_nor_onnx():
-    done = run_python("import sys, tinygrad_sm; print(sorted(m for m in ('torch', 'onnx', 'onnxruntime') "
-                      "if m in sys.modules))")
-    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
-
-
-def test_a_missing_torch_names_the_extra():
-    done = run_python("import sys; sys.modules['torch'] = None\nimport tinygrad_sm as tg\ntg.to_torch")
-    assert "tinygrad_sm.to_torch / from_torch need PyTorch: pip install tinygrad_sm[torch]" in done.stderr
