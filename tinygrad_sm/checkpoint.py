@@ -65,9 +65,11 @@ def save(path, module, optimizer=None, metadata=None):
         if name.startswith(RESERVED) or name == "__metadata__":
             raise ValueError(f"save: parameter name {name!r} is reserved by the file format")
         tensors[name] = _storable(array, f"parameter {name!r}")
+    extra = {}  # "optimizer" / "metadata": [(tensor name, array)]
     header = {"format": FORMAT, "version": VERSION, "model": list(tensors),  # the state dict's order
-              "optimizer": None if optimizer is None else _encode(optimizer.state_dict(), tensors, "optimizer"),
-              "metadata": _encode(metadata or {}, tensors, "metadata")}
+              "optimizer": None if optimizer is None else _encode(optimizer.state_dict(), extra, "optimizer"),
+              "metadata": _encode(metadata or {}, extra, "metadata")}
+    tensors.update(pair for pairs in extra.values() for pair in pairs)
     text = json.dumps(header, ensure_ascii=False, separators=(",", ":"))
     data = safetensors.numpy.save(tensors, metadata={HEADER_KEY: text})
     path = os.fspath(path)
@@ -84,7 +86,7 @@ def _storable(array, where):
 
 
 def _encode(value, tensors, where):
-    """The JSON description of ``value``; its arrays go into ``tensors`` under generated names."""
+    """The JSON description of ``value``; its arrays go into ``tensors[where's first word]`` with generated names."""
     if isinstance(value, dict):
         for key in value:
             if not isinstance(key, str) and not (isinstance(key, int) and not isinstance(key, bool)):
@@ -93,9 +95,9 @@ def _encode(value, tensors, where):
     if isinstance(value, (list, tuple)):
         return {"list": [_encode(item, tensors, f"{where}[{i}]") for i, item in enumerate(value)]}
     if isinstance(value, (np.ndarray, np.generic)):
-        top = where.split("[", 1)[0]
-        name = f"{RESERVED}{top}.{sum(n.startswith(RESERVED + top + '.') for n in tensors)}"
-        tensors[name] = _storable(value, where)
+        top = where.split("[", 1)[0]  # "optimizer" or "metadata": each numbers its arrays from 0
+        name = f"{RESERVED}{top}.{len(tensors.setdefault(top, []))}"
+        tensors[top].append((name, _storable(value, where)))
         return {"array" if isinstance(value, np.ndarray) else "scalar": name}
     if isinstance(value, LEAF_TYPES):
         return {"value": value}

@@ -147,7 +147,10 @@ def export(module_or_function, example_inputs, path, input_names=None, output_na
 
     ``example_inputs``: an array or Tensor, or a tuple of them (integer arrays for Embedding's indices).
     ``input_names`` / ``output_names`` default to ``input``, ``input_1``, ... and ``output``, ``output_1``, ...
+    A fitted estimator of ``tinygrad_sm.models`` exports its ``module_`` (scores from raw features).
     """
+    if not isinstance(module_or_function, Module) and hasattr(module_or_function, "module_"):
+        module_or_function = module_or_function.module_  # a fitted estimator of tinygrad_sm.models
     inputs = _example_tensors(example_inputs)
     input_names = _names(input_names, len(inputs), "input")
     module = module_or_function if isinstance(module_or_function, Module) else None

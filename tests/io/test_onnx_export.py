@@ -111,7 +111,7 @@ def test_an_estimators_module_exports(tmp_path):
     X, y = load_iris(return_X_y=True)
     net = TwoLayerNet(hidden=8, epochs=2, random_state=0).fit(X, y)
     dtype = net.module_.parameters()[0].dtype
-    path = export(net.module_, X[:4].astype(dtype), tmp_path / "net.onnx")
+    path = export(net, X[:4].astype(dtype), tmp_path / "net.onnx")
     scores = served(path, [X.astype(dtype)])[0]
     np.testing.assert_array_equal(net.classes_[scores.argmax(axis=1)], net.predict(X))
 
