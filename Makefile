@@ -2,13 +2,14 @@
 # Each creates .venv and installs the project into it. Then, best effort (each step that cannot be
 # done prints one line saying what was skipped and how to install it, and the command goes on):
 # the system Graphviz (both), and for `make test` Debian's chromium + chromium-driver (the explorer's
-# browser tests) and torch==2.13.0 in the venv (the PyTorch cross-check tests).
+# browser tests), torch==2.13.0 in the venv (the PyTorch cross-check tests and to_torch) and the [onnx]
+# extra (onnx, onnxruntime: the ONNX export tests).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench graphviz browser torch notebooks clean
+.PHONY: demo test bench graphviz browser torch onnx notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +26,13 @@ browser:
 torch: $(STAMP)
 	@bash scripts/install_torch.sh $(PY)
 
+onnx: $(STAMP)
+	@bash scripts/install_onnx.sh $(PY)
+
 demo: $(STAMP) graphviz
 	$(PY) examples/demo.py
 
-test: $(STAMP) graphviz browser torch
+test: $(STAMP) graphviz browser torch onnx
 	$(PY) -m pytest -q
 
 # Re-run every notebook under examples/notebooks/ and store its outputs (tests/test_notebooks.py checks them).

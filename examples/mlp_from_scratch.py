@@ -111,7 +111,7 @@ def main(argv=None):
 
     first_half, opt, scheduler = build(args, args.seed)
     train_epochs(first_half, opt, scheduler, data, 0, args.checkpoint_epoch, args.seed)
-    checkpoint = out / "checkpoint.npz"
+    checkpoint = out / "checkpoint.safetensors"
     tinygrad_sm.save(checkpoint, first_half, optimizer=opt,
                      metadata={"epoch": args.checkpoint_epoch, "scheduler": scheduler.state_dict()})
 

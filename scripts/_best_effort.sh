@@ -15,3 +15,28 @@ best_effort_apt() {
   echo "Skipped: $what: not installed, and this script cannot install it (not root, or no apt-get); install it with: $how"
   return 0
 }
+
+# pip install some packages into a venv once: a stamp remembers success, another remembers a failure (so a
+# second run says it skipped, quickly, without retrying). Usage: best_effort_pip PYTHON STAMP WHAT HOW PKG...
+best_effort_pip() {
+  local python="$1" stamp="$2" what="$3" how="$4"
+  shift 4
+  local venv done_stamp skip_stamp
+  venv="$(dirname "$(dirname "$python")")"
+  done_stamp="$venv/.$stamp-installed"
+  skip_stamp="$venv/.$stamp-skipped"
+  if [ -e "$done_stamp" ]; then
+    return 0
+  fi
+  if [ -e "$skip_stamp" ]; then
+    echo "Skipped: $what; install it with: $python -m pip install $how (then rm $skip_stamp)"
+    return 0
+  fi
+  if "$python" -m pip install --quiet --retries 1 --timeout 30 "$@" >/dev/null 2>&1; then
+    touch "$done_stamp"
+  else
+    touch "$skip_stamp"
+    echo "Skipped: $what: pip could not install it; install it with: $python -m pip install $how (then rm $skip_stamp)"
+  fi
+  return 0
+}

@@ -24,8 +24,15 @@ __version__ = "0.1.0"
 grad = functional.grad  # grad(f); tinygrad_sm.autograd.grad is torch.autograd.grad's grad(outputs, inputs)
 
 
+LAZY_BRIDGES = {"to_torch": ".torch_bridge", "from_torch": ".torch_bridge", "onnx": ".onnx"}  # torch, onnx: extras
+
+
 def __getattr__(name):
-    """``tg.viz`` loads the picture package (and graphviz) on first use, so ``import tinygrad_sm`` stays light."""
+    """``tg.viz`` loads the picture package (and graphviz) on first use, so ``import tinygrad_sm`` stays light;
+    ``tg.to_torch``, ``tg.from_torch`` and ``tg.onnx`` likewise load torch or onnx only when first used."""
     if name == "viz":
         return importlib.import_module(".viz", __name__)
+    if name in LAZY_BRIDGES:
+        module = importlib.import_module(LAZY_BRIDGES[name], __name__)
+        return module if name == "onnx" else getattr(module, name)
     raise AttributeError(f"module 'tinygrad_sm' has no attribute {name!r}")

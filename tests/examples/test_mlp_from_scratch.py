@@ -27,7 +27,7 @@ def test_resumed_training_ends_bit_for_bit_where_the_straight_run_ends(tmp_path,
     result = mlp_from_scratch.main(SMALL + ["--out", str(tmp_path)])
     assert result["identical"] is True
     assert result["test_accuracy"] == result["resumed_test_accuracy"] > 0.9
-    assert (tmp_path / "checkpoint.npz").is_file() and (tmp_path / "result.json").is_file()
+    assert (tmp_path / "checkpoint.safetensors").is_file() and (tmp_path / "result.json").is_file()
     assert "identical bit for bit: True" in capsys.readouterr().out
 
 
@@ -42,7 +42,7 @@ def test_without_the_optimizer_state_the_resumed_run_differs(tmp_path):
     straight, opt, scheduler = mlp_from_scratch.build(args, 0)
     mlp_from_scratch.train_epochs(straight, opt, scheduler, data, 0, 4, 0)
     resumed, opt, scheduler = mlp_from_scratch.build(args, 1)
-    tinygrad_sm.load(tmp_path / "checkpoint.npz", resumed)  # the model only
+    tinygrad_sm.load(tmp_path / "checkpoint.safetensors", resumed)  # the model only
     scheduler.last_epoch = 2
     mlp_from_scratch.train_epochs(resumed, opt, scheduler, data, 2, 4, 0)
     assert not np.array_equal(straight.fc1.weight.data, resumed.fc1.weight.data)

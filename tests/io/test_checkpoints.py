@@ -1,17 +1,21 @@
-"""Checkpoints (issue 9, item 8): any name round-trips, optimizer state and metadata in one file,
-the usual file mode, a synced folder, and one clear error naming the file for anything else."""
+"""Checkpoints as safetensors (issue 20; issues 9 and 19 before it): any name round-trips, optimizer state and
+metadata in one file that PyTorch and numpy read, atomic writes with faults injected at write, fsync and rename,
+and one clear error naming the file for anything else, changing nothing."""
 
-import io
 import json
 import os
+import resource
 import stat
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
 import pytest
+import safetensors.numpy
 
-from tinygrad_sm import Tensor, load, nn, save
-from tinygrad_sm.checkpoint import load_checkpoint
+from tinygrad_sm import Tensor, load, nn, optim, save
+from tinygrad_sm.checkpoint import RESERVED, convert, load_checkpoint
 
 
 class Named(nn.Module):
@@ -52,27 +56,45 @@ def params_of(module):
     return {name: p.data.copy() for name, p in module.named_parameters()}
 
 
+def same_params(module, before):
+    return all(np.array_equal(params_of(module)[k], v) for k, v in before.items())
+
+
+def write_safetensors(path, header, payload):
+    """A safetensors file by hand: 8-byte header length, the JSON header, the data bytes."""
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + payload)
+
+
 # ---------------------------------------------------------------- names and contents
 
 @pytest.mark.parametrize("names", [["allow_pickle", "file"], ["a.b.c", "fix_imports", "mmap_mode"],
-                                   ["gewicht_Ω", "权重", "with space", "x/y", ""], ["tinygrad_sm.json", "a0"]])
-def test_any_parameter_name_round_trips(tmp_path, names):
+                                   ["gewicht_Ω", "权重", "with space", "x/y"], ["tinygrad_sm", "a0"]])
+def test_any_parameter_name_round_trips_in_order(tmp_path, names):
     source, target = Named(names, rng=1), Named(names, rng=2)
-    save(tmp_path / "m.npz", source)
-    state = load(tmp_path / "m.npz")
+    save(tmp_path / "m.safetensors", source)
+    state = load(tmp_path / "m.safetensors")
     assert list(state) == names
-    load(tmp_path / "m.npz", target)
+    load(tmp_path / "m.safetensors", target)
     for name in names:
         np.testing.assert_array_equal(target.params[name].data, source.params[name].data)
+
+
+@pytest.mark.parametrize("name", ["__metadata__", RESERVED + "optimizer.0"])
+def test_a_reserved_name_is_refused_before_writing(tmp_path, name):
+    with pytest.raises(ValueError, match="is reserved by the file format"):
+        save(tmp_path / "m.safetensors", Named([name]))
+    assert os.listdir(tmp_path) == []
 
 
 def test_model_optimizer_and_metadata_in_one_file(tmp_path):
     model, momentum = two_layer(rng=3), np.arange(6, dtype=np.float32).reshape(2, 3)
     metadata = {"epoch": 3, "best": 0.25, "note": "ünïcode", "done": False, "tag": None,
-                "history": [1.5, 1.25, [2, "x"]], "seed": np.int64(7), "ids": np.array([4, 5])}
-    save(tmp_path / "ckpt.npz", model, FakeOptimizer(momentum), metadata=metadata)
-    contents = load_checkpoint(tmp_path / "ckpt.npz")
+                "history": [1.5, 1.25, [2, "x"]], "seed": np.int64(7), "ids": np.array([4, 5]), "zero_d": np.array(2.5)}
+    save(tmp_path / "ckpt.safetensors", model, FakeOptimizer(momentum), metadata=metadata)
+    contents = load_checkpoint(tmp_path / "ckpt.safetensors")
     assert set(contents) == {"model", "optimizer", "metadata"}
+    assert list(contents["model"]) == list(model.state_dict())
     for name, value in params_of(model).items():
         np.testing.assert_array_equal(contents["model"][name], value)
     opt_state = contents["optimizer"]
@@ -84,71 +106,117 @@ def test_model_optimizer_and_metadata_in_one_file(tmp_path):
     assert {k: meta[k] for k in ("epoch", "best", "note", "done", "tag", "history")} == \
         {"epoch": 3, "best": 0.25, "note": "ünïcode", "done": False, "tag": None, "history": [1.5, 1.25, [2, "x"]]}
     assert type(meta["seed"]) is np.int64 and meta["seed"] == 7
+    assert meta["zero_d"].shape == () and meta["zero_d"] == 2.5
     np.testing.assert_array_equal(meta["ids"], [4, 5])
     assert type(meta["epoch"]) is int and type(meta["done"]) is bool
 
 
+def test_the_file_is_safetensors_with_the_documented_layout(tmp_path):
+    model = two_layer()
+    save(tmp_path / "m.safetensors", model, FakeOptimizer(), metadata={"ids": np.array([4, 5]), "epoch": 1})
+    tensors = safetensors.numpy.load_file(tmp_path / "m.safetensors")
+    assert sorted(tensors) == sorted(["0.weight", "0.bias", "2.weight", "2.bias",
+                                      RESERVED + "optimizer.0", RESERVED + "metadata.0"])
+    np.testing.assert_array_equal(tensors["0.weight"], model[0].weight.data)
+    np.testing.assert_array_equal(tensors[RESERVED + "metadata.0"], [4, 5])
+    with safetensors.safe_open(tmp_path / "m.safetensors", framework="numpy") as f:
+        header = json.loads(f.metadata()["tinygrad_sm"])
+    assert header["format"] == "tinygrad_sm checkpoint" and header["version"] == 2
+    assert header["metadata"] == {"dict": [["ids", {"array": RESERVED + "metadata.0"}], ["epoch", {"value": 1}]]}
+
+
+def test_a_real_optimizer_resumes_bit_for_bit(tmp_path):
+    def run(model, opt, steps, seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(steps):
+            opt.zero_grad()
+            x = Tensor(rng.standard_normal((5, 4)).astype(np.float32))
+            model(x).square().mean().backward()
+            opt.step()
+
+    a = two_layer(rng=1)
+    opt_a = optim.Adam(a.parameters(), lr=0.01)
+    run(a, opt_a, 3, 0)
+    save(tmp_path / "ckpt.safetensors", a, opt_a)
+    b = two_layer(rng=7)
+    opt_b = optim.Adam(b.parameters(), lr=0.01)
+    load(tmp_path / "ckpt.safetensors", b, opt_b)
+    run(a, opt_a, 3, 1)
+    run(b, opt_b, 3, 1)
+    for name, value in params_of(a).items():
+        np.testing.assert_array_equal(params_of(b)[name], value)
+
+
 def test_load_into_a_model_and_an_optimizer(tmp_path):
     source, target, opt = two_layer(rng=3), two_layer(rng=9), FakeOptimizer()
-    save(tmp_path / "ckpt.npz", source, FakeOptimizer(lr=0.5))
-    assert load(tmp_path / "ckpt.npz", target, opt) is target
-    for name, value in params_of(source).items():
-        np.testing.assert_array_equal(params_of(target)[name], value)
+    save(tmp_path / "ckpt.safetensors", source, FakeOptimizer(lr=0.5))
+    assert load(tmp_path / "ckpt.safetensors", target, opt) is target
+    assert same_params(target, params_of(source))
     assert opt.loaded["param_groups"][0]["lr"] == 0.5
 
 
 def test_a_failing_optimizer_load_puts_the_model_back(tmp_path):
-    save(tmp_path / "ckpt.npz", two_layer(rng=3), FakeOptimizer())
+    save(tmp_path / "ckpt.safetensors", two_layer(rng=3), FakeOptimizer())
     target = two_layer(rng=9)
     before = params_of(target)
     with pytest.raises(ValueError, match="fake optimizer: refused"):
-        load(tmp_path / "ckpt.npz", target, FakeOptimizer(fail_on_load=True))
-    for name, value in before.items():
-        np.testing.assert_array_equal(params_of(target)[name], value)
+        load(tmp_path / "ckpt.safetensors", target, FakeOptimizer(fail_on_load=True))
+    assert same_params(target, before)
 
 
 def test_asking_for_optimizer_state_a_file_does_not_hold(tmp_path):
-    save(tmp_path / "m.npz", two_layer())
+    save(tmp_path / "m.safetensors", two_layer())
     target = two_layer(rng=9)
     before = params_of(target)
-    with pytest.raises(ValueError, match=r"m\.npz' holds no optimizer state"):
-        load(tmp_path / "m.npz", target, FakeOptimizer())
-    assert all(np.array_equal(params_of(target)[k], v) for k, v in before.items())
+    with pytest.raises(ValueError, match=r"m\.safetensors' holds no optimizer state"):
+        load(tmp_path / "m.safetensors", target, FakeOptimizer())
+    assert same_params(target, before)
 
 
 def test_values_a_checkpoint_cannot_hold_are_refused_before_writing(tmp_path):
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m.safetensors"
     with pytest.raises(TypeError, match=r"save: metadata\['fn'\] is a function"):
         save(path, two_layer(), metadata={"fn": lambda: 0})
     with pytest.raises(TypeError, match=r"save: metadata has a key \(1, 2\) of type tuple"):
         save(path, two_layer(), metadata={(1, 2): 0})
     with pytest.raises(TypeError, match=r"save: metadata\['names'\] is an array of dtype <U1"):
         save(path, two_layer(), metadata={"names": np.array(["a"])})
+    with pytest.raises(TypeError, match=r"save: metadata\['z'\] is an array of dtype complex128"):
+        save(path, two_layer(), metadata={"z": np.array([1j])})
     with pytest.raises(TypeError, match="save: optimizer must have a state_dict"):
         save(path, two_layer(), optimizer=object())
     assert os.listdir(tmp_path) == []
 
 
-def test_numpy_can_still_open_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("first", [lambda m: m.state_dict(), lambda m: m])
+def test_pytorchs_argument_order_gets_a_clear_error(tmp_path, first):
     model = two_layer()
-    save(tmp_path / "m.npz", model)
-    with np.load(tmp_path / "m.npz") as archive:
-        assert sorted(archive.files) == ["a0", "a1", "a2", "a3", "tinygrad_sm.json"]
-        np.testing.assert_array_equal(archive["a0"], model[0].weight.data)
-    header = json.loads(zipfile.ZipFile(tmp_path / "m.npz").read("tinygrad_sm.json"))
-    assert header["format"] == "tinygrad_sm checkpoint" and header["version"] == 1
+    with pytest.raises(TypeError, match=r"the path comes first: save\(path, module\), not PyTorch's "
+                                        r"torch\.save\(obj, path\) order"):
+        save(first(model), tmp_path / "m.safetensors")
+    assert os.listdir(tmp_path) == []
 
 
-def test_files_from_the_first_version_of_save_still_load(tmp_path):
-    model = two_layer(rng=4)
-    np.savez(tmp_path / "old.npz", **{name: p.data for name, p in model.named_parameters()})
-    target = load(tmp_path / "old.npz", two_layer(rng=8))
-    for name, value in params_of(model).items():
-        np.testing.assert_array_equal(params_of(target)[name], value)
-    assert load_checkpoint(tmp_path / "old.npz")["optimizer"] is None
+# ---------------------------------------------------------------- PyTorch reads ours, we read PyTorch's
+
+def test_pytorch_reads_our_file_into_its_twin(tmp_path):
+    torch = pytest.importorskip("torch", reason="torch is not installed (pip install tinygrad_sm[torch])")
+    from safetensors.torch import load_file, save_file
+    model = two_layer(rng=5)
+    save(tmp_path / "m.safetensors", model)
+    twin = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    twin.load_state_dict(load_file(tmp_path / "m.safetensors"))
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    np.testing.assert_allclose(twin(torch.from_numpy(x)).detach().numpy(), model(Tensor(x)).data, rtol=1e-6)
+    with torch.no_grad():  # and the other way: PyTorch's file loads into ours
+        twin[0].weight.mul_(2)
+    save_file(twin.state_dict(), tmp_path / "torch.safetensors")
+    load(tmp_path / "torch.safetensors", model)
+    np.testing.assert_array_equal(model[0].weight.data, twin[0].weight.detach().numpy())
+    assert load_checkpoint(tmp_path / "torch.safetensors")["optimizer"] is None
 
 
-# ---------------------------------------------------------------- file mode and sync
+# ---------------------------------------------------------------- file mode, sync and interrupted saves
 
 @pytest.fixture
 def umask_022():
@@ -158,13 +226,13 @@ def umask_022():
 
 
 def test_a_new_file_gets_the_umask_mode(tmp_path, umask_022):
-    path = save(tmp_path / "m.npz", two_layer())
+    path = save(tmp_path / "m.safetensors", two_layer())
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
 def test_overwriting_keeps_the_file_mode(tmp_path, umask_022, mode):
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m.safetensors"
     path.write_bytes(b"old")
     os.chmod(path, mode)
     save(path, two_layer())
@@ -185,30 +253,68 @@ def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    save(tmp_path / "m.npz", two_layer())
+    save(tmp_path / "m.safetensors", two_layer())
     assert events == [("fsync", False), ("replace", None), ("fsync", True)]
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    path = save(tmp_path / "m.npz", two_layer(rng=1))
-    before = open(path, "rb").read()
+class BrokenFile:
+    """A file whose write fails half-way: the first half of the bytes land, then the disk is full."""
 
-    def broken(*args, **kwargs):
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, data):
+        self.f.write(data[:len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(np.lib.format, "write_array", broken)
-    with pytest.raises(OSError, match="disk full"):
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+def break_write(monkeypatch):
+    real = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: BrokenFile(real(*a, **k)))
+
+
+def break_fsync(monkeypatch):
+    def fsync(fd):
+        raise OSError("fsync: I/O error")
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def break_rename(monkeypatch):
+    def replace(src, dst):
+        raise KeyboardInterrupt("power cut before the rename")
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("fault, error", [(break_write, OSError), (break_fsync, OSError),
+                                          (break_rename, KeyboardInterrupt)])
+def test_an_interrupted_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch, fault, error):
+    old = two_layer(rng=1)
+    path = save(tmp_path / "m.safetensors", old)
+    before = open(path, "rb").read()
+    fault(monkeypatch)
+    with pytest.raises(error):
         save(path, two_layer(rng=2))
+    monkeypatch.undo()
     assert open(path, "rb").read() == before
-    assert os.listdir(tmp_path) == ["m.npz"]
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+    np.testing.assert_array_equal(load(path)["0.weight"], old.state_dict()["0.weight"])
 
 
 # ---------------------------------------------------------------- files that are not checkpoints
 
 def test_an_empty_file(tmp_path):
-    (tmp_path / "e.npz").write_bytes(b"")
-    with pytest.raises(ValueError, match=r"load: '.*e\.npz' is empty \(0 bytes\)"):
-        load(tmp_path / "e.npz")
+    (tmp_path / "e.safetensors").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"load: '.*e\.safetensors' is empty \(0 bytes\)"):
+        load(tmp_path / "e.safetensors")
 
 
 def test_a_npy_file(tmp_path):
@@ -217,113 +323,157 @@ def test_a_npy_file(tmp_path):
         load(tmp_path / "a.npy")
 
 
-@pytest.mark.parametrize("keep", [0.5, 0.9, 0.99])
+@pytest.mark.parametrize("keep", [0.05, 0.5, 0.9, 0.99])
 def test_a_truncated_file(tmp_path, keep):
-    path = save(tmp_path / "m.npz", two_layer())
+    path = save(tmp_path / "m.safetensors", two_layer())
     data = open(path, "rb").read()
-    (tmp_path / "cut.npz").write_bytes(data[:int(len(data) * keep)])
-    with pytest.raises(ValueError, match=r"load: '.*cut\.npz' is not a checkpoint written by save: no zip "
-                                         r"directory found \(the file is truncated, or in another format\)"):
-        load(tmp_path / "cut.npz")
+    (tmp_path / "cut.safetensors").write_bytes(data[:int(len(data) * keep)])
+    with pytest.raises(ValueError, match=r"load: '.*cut\.safetensors' is not a readable safetensors checkpoint "
+                                         r"\(truncated, corrupt or another format\)"):
+        load(tmp_path / "cut.safetensors")
 
 
-def test_text_and_foreign_zip_files(tmp_path):
-    (tmp_path / "t.npz").write_text("hello")
-    with pytest.raises(ValueError, match=r"t\.npz' is not a checkpoint written by save"):
-        load(tmp_path / "t.npz")
-    with zipfile.ZipFile(tmp_path / "z.npz", "w") as archive:
-        archive.writestr("readme.txt", "hi")
-    with pytest.raises(ValueError, match=r"z\.npz' is a zip archive but not a checkpoint"):
-        load(tmp_path / "z.npz")
+def test_a_text_file(tmp_path):
+    (tmp_path / "t.safetensors").write_text("hello, this is not a checkpoint")
+    with pytest.raises(ValueError, match=r"t\.safetensors' is not a readable safetensors checkpoint"):
+        load(tmp_path / "t.safetensors")
 
 
-def _rewrite_header(array, shape):
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buffer, {"descr": np.lib.format.dtype_to_descr(array.dtype),
-                                                  "fortran_order": False, "shape": shape})
-    return buffer.getvalue() + array.tobytes()
+def test_a_1_mb_file_claiming_a_1_gb_tensor_is_refused_without_allocating_it(tmp_path):
+    path = tmp_path / "huge.safetensors"
+    write_safetensors(path, {"w": {"dtype": "F32", "shape": [2**28], "data_offsets": [0, 2**30]}}, bytes(2**20))
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with pytest.raises(ValueError, match=r"huge\.safetensors' is not a readable safetensors checkpoint"):
+        load(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 256 * 1024
 
 
-def test_an_absurd_declared_size_is_refused_before_allocating(tmp_path):
-    path = tmp_path / "huge.npz"
-    with zipfile.ZipFile(path, "w") as archive:  # like an old checkpoint, but one entry claims 8 EB
-        archive.writestr("w.npy", _rewrite_header(np.ones(4), (10**18,)))
-    with pytest.raises(ValueError, match=r"huge\.npz': entry w\.npy declares shape \(1000000000000000000,\) of "
-                                         r"float64 \(8000000000000000000 bytes\) but holds 32 bytes"):
+def test_a_header_claiming_a_huge_length_is_refused(tmp_path):
+    path = tmp_path / "header.safetensors"
+    path.write_bytes((2**62).to_bytes(8, "little") + b"{}")
+    with pytest.raises(ValueError, match=r"header\.safetensors' is not a readable safetensors checkpoint"):
         load(path)
 
 
-def central_directory_entry(data, name):
-    """Offset of ``name``'s record in the zip's central directory."""
-    start = data.find(b"PK\x01\x02")
-    while start >= 0:
-        name_length = int.from_bytes(data[start + 28:start + 30], "little")
-        if data[start + 46:start + 46 + name_length] == name.encode():
-            return start
-        start = data.find(b"PK\x01\x02", start + 4)
-    raise AssertionError(f"{name} not in the central directory")
+def nested(depth):
+    """Our header's JSON for a list in a list ... ``depth`` deep (written as text: json.dumps would recurse)."""
+    return '{"list":[' * depth + '{"value":1}' + ']}' * depth
 
 
-def test_an_entry_whose_zip_size_lies_is_refused(tmp_path):
-    path = save(tmp_path / "m.npz", two_layer())
-    data = bytearray(open(path, "rb").read())
-    record = central_directory_entry(data, "a0.npy")
-    data[record + 24:record + 28] = (2**31).to_bytes(4, "little")  # the uncompressed size: 2 GiB
-    (tmp_path / "lie.npz").write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"lie\.npz': entry a0\.npy declares 2147483648 bytes in a \d+-byte file"):
-        load(tmp_path / "lie.npz")
+@pytest.mark.parametrize("depth", [600, 100_000])
+def test_a_header_nested_deep_is_a_clear_error_not_a_recursion_error(tmp_path, depth):
+    ours = '{"format":"tinygrad_sm checkpoint","version":2,"model":[],"optimizer":null,"metadata":' \
+        + nested(depth) + "}"
+    path = tmp_path / "deep.safetensors"
+    write_safetensors(path, {"__metadata__": {"tinygrad_sm": ours}}, b"")
+    with pytest.raises(ValueError, match=r"deep\.safetensors'.*(nests deeper than 64 levels|not valid JSON)"):
+        load_checkpoint(path)
 
 
-def test_a_corrupted_array_byte_is_caught_by_the_checksum(tmp_path):
-    path = save(tmp_path / "m.npz", two_layer())
-    data = bytearray(open(path, "rb").read())
-    with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo("a0.npy")
-    local = info.header_offset
-    extra = int.from_bytes(data[local + 28:local + 30], "little")
-    data[local + 30 + len("a0.npy") + extra + 128 + 10] ^= 0xFF  # a byte of the first array's values
-    (tmp_path / "flip.npz").write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"flip\.npz' is damaged \(truncated or corrupt\): Bad CRC-32"):
-        load(tmp_path / "flip.npz")
-
-
-def test_object_arrays_are_refused(tmp_path):
-    path = tmp_path / "obj.npz"
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("w.npy", buffer.getvalue())
-    with pytest.raises(ValueError, match=r"obj\.npz': entry w\.npy holds dtype object"):
+def test_a_safetensors_header_nested_600_deep_is_a_clear_error(tmp_path):
+    path = tmp_path / "deep.safetensors"
+    text = ("[" * 600 + "]" * 600).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text)
+    with pytest.raises(ValueError, match=r"deep\.safetensors' is not a readable safetensors checkpoint"):
         load(path)
 
 
-def test_a_failed_load_changes_nothing_in_the_module(tmp_path):
-    save(tmp_path / "wide.npz", nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2)))
-    (tmp_path / "empty.npz").write_bytes(b"")
-    target = two_layer(rng=9)
-    before = params_of(target)
-    for name, error in (("wide.npz", ValueError), ("empty.npz", ValueError)):
-        with pytest.raises(error):
-            load(tmp_path / name, target)
-        assert all(np.array_equal(params_of(target)[k], v) for k, v in before.items())
+def test_a_dtype_numpy_cannot_hold_is_named(tmp_path):
+    path = tmp_path / "bf16.safetensors"
+    write_safetensors(path, {"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, bytes(4))
+    with pytest.raises(ValueError, match=r"bf16\.safetensors': tensor 'w' has dtype BF16, which numpy cannot hold"):
+        load(path)
 
 
 def test_a_newer_format_version_is_named(tmp_path):
-    path = tmp_path / "new.npz"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("tinygrad_sm.json", json.dumps({"format": "tinygrad_sm checkpoint", "version": 2}))
-    with pytest.raises(ValueError, match=r"new\.npz' is checkpoint format version 2; this tinygrad_sm reads "
-                                         r"version 1"):
+    path = tmp_path / "new.safetensors"
+    write_safetensors(path, {"__metadata__": {"tinygrad_sm": json.dumps({"format": "tinygrad_sm checkpoint",
+                                                                         "version": 3})}}, b"")
+    with pytest.raises(ValueError, match=r"new\.safetensors' is checkpoint format version 3; this tinygrad_sm "
+                                         r"reads version 2"):
         load(path)
 
 
-def test_an_absurd_npy_header_length_is_refused(tmp_path):
-    path = tmp_path / "header.npz"
-    entry = b"\x93NUMPY\x02\x00" + (2**32 - 1).to_bytes(4, "little") + b"{}"  # claims a 4 GiB header
+# ---------------------------------------------------------------- files that do not fit the model
+
+def spoiled(state, how):
+    state = dict(state)
+    if how == "wrong shape":
+        state["2.weight"] = np.zeros((5, 3), np.float32)
+    elif how == "wrong dtype":
+        state["0.bias"] = np.array([True, False, True])
+    elif how == "extra key":
+        state["3.weight"] = np.zeros(2, np.float32)
+    elif how == "missing key":
+        del state["2.bias"]
+    return state
+
+
+@pytest.mark.parametrize("how, error, match", [
+    ("wrong shape", ValueError, r"'2\.weight' has shape \(2, 3\) in the model but \(5, 3\) in the state"),
+    ("wrong dtype", TypeError, r"tensor '0\.bias' is bool in the file but float32 in the model"),
+    ("extra key", KeyError, r"missing keys \[\], unexpected keys \['3\.weight'\]"),
+    ("missing key", KeyError, r"missing keys \['2\.bias'\], unexpected keys \[\]")])
+def test_a_file_that_does_not_fit_names_key_and_shapes_and_changes_nothing(tmp_path, how, error, match):
+    state = spoiled(two_layer(rng=1).state_dict(), how)
+    safetensors.numpy.save_file(state, tmp_path / "other.safetensors")
+    target = two_layer(rng=9)
+    before = params_of(target)
+    with pytest.raises(error, match=r"load: '.*other\.safetensors' does not fit Sequential: .*" + match):
+        load(tmp_path / "other.safetensors", target)
+    assert same_params(target, before)
+
+
+# ---------------------------------------------------------------- the old .npz format and its converter
+
+def write_old_checkpoint(path, model, optimizer_state, metadata):
+    """tinygrad_sm's old zip format, written the way its save did (a JSON entry and a0.npy, a1.npy, ...)."""
+    arrays = []
+
+    def encode(value):
+        if isinstance(value, dict):
+            return {"dict": [[k, encode(v)] for k, v in value.items()]}
+        if isinstance(value, list):
+            return {"list": [encode(v) for v in value]}
+        if isinstance(value, np.ndarray):
+            arrays.append(value)
+            return {"array": len(arrays) - 1}
+        return {"value": value}
+
+    header = {"format": "tinygrad_sm checkpoint", "version": 1, "model": encode(model.state_dict()),
+              "optimizer": encode(optimizer_state), "metadata": encode(metadata)}
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("w.npy", entry)
-    with pytest.raises(ValueError, match=r"header\.npz': entry w\.npy is not a valid \.npy array"):
-        load(path)
+        archive.writestr("tinygrad_sm.json", json.dumps(header))
+        for i, array in enumerate(arrays):
+            with archive.open(f"a{i}.npy", "w") as entry:
+                np.lib.format.write_array(entry, array)
+
+
+def test_an_old_npz_checkpoint_names_the_converter_and_the_converter_works(tmp_path):
+    model = two_layer(rng=4)
+    old = tmp_path / "old.npz"
+    write_old_checkpoint(old, model, FakeOptimizer().state_dict(), {"epoch": 5})
+    target = two_layer(rng=8)
+    before = params_of(target)
+    with pytest.raises(ValueError, match=r"old\.npz' is a checkpoint in tinygrad_sm's old \.npz format .* Convert it "
+                                         r"once with: python -m tinygrad_sm\.checkpoint convert .*old\.npz "
+                                         r".*old\.safetensors"):
+        load(old, target)
+    assert same_params(target, before)
+    completed = subprocess.run([sys.executable, "-m", "tinygrad_sm.checkpoint", "convert", str(old),
+                                str(tmp_path / "new.safetensors")], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    contents = load_checkpoint(tmp_path / "new.safetensors")
+    assert contents["metadata"] == {"epoch": 5} and contents["optimizer"]["step"] == 7
+    load(tmp_path / "new.safetensors", target)
+    assert same_params(target, params_of(model))
+
+
+def test_the_converter_reads_the_first_plain_savez_files_too(tmp_path):
+    model = two_layer(rng=4)
+    np.savez(tmp_path / "first.npz", **model.state_dict())
+    convert(tmp_path / "first.npz", tmp_path / "first.safetensors")
+    assert same_params(load(tmp_path / "first.safetensors", two_layer(rng=8)), params_of(model))
 
 
 # ---------------------------------------------------------------- any names, any nesting (hypothesis)
@@ -354,12 +504,15 @@ def assert_same_tree(a, b):
         assert type(a) is type(b) and a == b
 
 
+NAMES = st.text(min_size=1, max_size=12).filter(lambda s: s != "__metadata__" and not s.startswith(RESERVED))
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(names=st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=4, unique=True), metadata=TREES)
+@given(names=st.lists(NAMES, min_size=1, max_size=4, unique=True), metadata=TREES)
 def test_any_names_and_any_nested_metadata_round_trip(tmp_path, names, metadata):
     model = Named(names, rng=3)
-    save(tmp_path / "h.npz", model, metadata={"tree": metadata})
-    contents = load_checkpoint(tmp_path / "h.npz")
+    save(tmp_path / "h.safetensors", model, metadata={"tree": metadata})
+    contents = load_checkpoint(tmp_path / "h.safetensors")
     assert list(contents["model"]) == names
     for name in names:
         np.testing.assert_array_equal(contents["model"][name], model.params[name].data)

@@ -104,7 +104,7 @@ def test_engine_example_gives_the_notes_batch_gradient(readme_run):
 def test_nn_example_prints_its_accuracy_and_saves_a_checkpoint(readme_run):
     _, _, printed, folder = readme_run
     assert "0.9777" in printed[NN].splitlines()[0]
-    assert (folder / "digits.npz").exists()
+    assert (folder / "digits.safetensors").exists()
 
 
 def test_functional_example_gives_the_quoted_gradient(readme_run):
