@@ -18,6 +18,7 @@ hand them to the Tensor methods below, so every step of the rule is recorded as 
 ops have backward rules of their own: differentiate again, and again.
 """
 
+import functools
 import threading
 
 import numpy as np
@@ -55,16 +56,19 @@ class NotTwiceDifferentiable(RuntimeError):
 def tensor_backward(node, g):
     """The op's backward rule run on Tensors: G and the saved arrays as Tensors, so the steps are recorded."""
     op = node._op
-    if not getattr(op, "twice_differentiable", True):
+    slots, has_saved_from, twice = _plan(type(op))
+    if not twice:
         raise NotTwiceDifferentiable(f"backward(create_graph=True): the backward of the {op.name} op cannot be "
                                      "differentiated (its rule uses numpy steps that have no Tensor op)")
     twin = object.__new__(type(op))
-    rebuilt = op.saved_from(*op.parents, node) if hasattr(op, "saved_from") else {}
+    rebuilt = op.saved_from(*op.parents, node) if has_saved_from else ()
     as_tensor = {id(node.data): node}
-    as_tensor.update({id(p.data): p for p in op.parents})  # an input wins over an output that is the same array
-    for key in _slots(op):
-        if hasattr(op, key):
-            setattr(twin, key, rebuilt[key] if key in rebuilt else _as_tensor(op, key, node, as_tensor))
+    for parent in op.parents:
+        as_tensor[id(parent.data)] = parent  # an input wins over an output that is the same array
+    for key in slots:
+        value = getattr(op, key, _UNSET)
+        if value is not _UNSET:
+            setattr(twin, key, rebuilt[key] if key in rebuilt else _as_tensor(op, key, value, node, as_tensor))
     _state.recording = True
     try:
         input_grads = twin.backward(g)
@@ -77,23 +81,29 @@ def tensor_backward(node, g):
                  for grad in input_grads)
 
 
-def _as_tensor(op, key, node, as_tensor):
+_UNSET = object()
+
+
+@functools.lru_cache(maxsize=256)  # once per op class, not per node (bounded: a class made in a loop cannot leak)
+def _plan(op_type):
+    """(the slots a twin copies, has saved_from, twice differentiable) of an op class."""
+    slots = tuple(key for cls in op_type.__mro__ for key in getattr(cls, "__slots__", ()))
+    return slots, hasattr(op_type, "saved_from"), getattr(op_type, "twice_differentiable", True)
+
+
+def _as_tensor(op, key, value, node, as_tensor):
     """A saved value as the Tensor it came from; a float array that came from nowhere known is an error."""
-    value = getattr(op, key)
-    if isinstance(value, np.ndarray) and id(value) in as_tensor:
-        return as_tensor[id(value)]
-    if isinstance(value, np.generic) and node.data.shape == () and value.dtype == node.data.dtype \
+    if type(value) is np.ndarray or isinstance(value, np.ndarray):
+        tensor = as_tensor.get(id(value))
+        if tensor is not None:
+            return tensor
+    elif isinstance(value, np.generic) and node.data.shape == () and value.dtype == node.data.dtype \
             and (value == node.data or np.isnan(value) and np.isnan(node.data)):
         return node  # a 0-d output: numpy gave a scalar, which the Tensor holds as a new 0-d array
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc" and key not in op.constants:
         raise NotTwiceDifferentiable(f"backward(create_graph=True): the {op.name} op saved {key!r}, which is "
                                      "neither an input, its output, nor rebuilt by its saved_from")
     return value
-
-
-def _slots(op):
-    for cls in type(op).__mro__:
-        yield from getattr(cls, "__slots__", ())
 
 
 def add_tensor_grads(grads, owned, parents, input_grads, g, may_own):
