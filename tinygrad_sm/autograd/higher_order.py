@@ -20,6 +20,7 @@ ops have backward rules of their own: differentiate again, and again.
 
 import functools
 import threading
+import weakref
 
 import numpy as np
 
@@ -29,22 +30,32 @@ from .versions import clock
 _state = threading.local()  # .recording is True while a rule runs on Tensors (per thread, as grad mode)
 
 
-_spans = []  # (first, last) clock ticks of each backward(create_graph=True), for the pictures
-
-
-class recording_backward:
-    """Notes the clock ticks a create_graph backward pass spans: the ops made then are backward ops."""
-
-    def __enter__(self):
-        self.first = next(clock)
-
-    def __exit__(self, *exc):
-        _spans.append((self.first, next(clock)))
+_recorded = weakref.WeakSet()  # the ops a backward(create_graph=True) recorded, for the pictures; an op leaves
+# the set when it dies, so the set never outgrows the graphs still alive (a list of clock spans did, by one a pass)
 
 
 def recorded_by_backward(tensor):
     """True if ``tensor``'s op was recorded by a backward pass (create_graph=True): a picture colours it."""
-    return tensor._op is not None and any(first < tensor._seq < last for first, last in reversed(_spans))
+    return tensor._op is not None and tensor._op in _recorded
+
+
+def _mark_recorded(tensors, since):
+    """Note as backward ops the ops recorded after clock tick ``since`` on the way back from ``tensors``."""
+    stack = [t for t in tensors if t is not None]
+    while stack:
+        tensor = stack.pop()
+        op = tensor._op
+        if op is not None and tensor._seq > since and op not in _recorded:
+            _recorded.add(op)
+            stack.extend(op.parents)
+
+
+def recorded_sum(a, b):
+    """a + b for two gradients meeting under create_graph: recorded, and noted as a backward op."""
+    total = a + b
+    if total._op is not None:
+        _recorded.add(total._op)
+    return total
 
 
 class NotTwiceDifferentiable(RuntimeError):
@@ -61,6 +72,7 @@ def tensor_backward(node, g):
         raise NotTwiceDifferentiable(f"backward(create_graph=True): the backward of the {op.name} op cannot be "
                                      "differentiated (its rule uses numpy steps that have no Tensor op)")
     twin = object.__new__(type(op))
+    since = next(clock)
     rebuilt = op.saved_from(*op.parents, node) if has_saved_from else ()
     as_tensor = {id(node.data): node}
     for parent in op.parents:
@@ -77,8 +89,10 @@ def tensor_backward(node, g):
                                      f"differentiated: {error}") from None
     finally:
         _state.recording = False
-    return tuple(grad if grad is None or not isinstance(grad, np.ndarray) else type(node)._wrap(grad)
-                 for grad in input_grads)
+    input_grads = tuple(grad if grad is None or not isinstance(grad, np.ndarray) else type(node)._wrap(grad)
+                        for grad in input_grads)
+    _mark_recorded(input_grads, since)
+    return input_grads
 
 
 _UNSET = object()
@@ -87,7 +101,7 @@ _UNSET = object()
 @functools.lru_cache(maxsize=256)  # once per op class, not per node (bounded: a class made in a loop cannot leak)
 def _plan(op_type):
     """(the slots a twin copies, has saved_from, twice differentiable) of an op class."""
-    slots = tuple(key for cls in op_type.__mro__ for key in getattr(cls, "__slots__", ()))
+    slots = tuple(key for cls in op_type.__mro__ for key in getattr(cls, "__slots__", ()) if key != "__weakref__")
     return slots, hasattr(op_type, "saved_from"), getattr(op_type, "twice_differentiable", True)
 
 
@@ -111,7 +125,7 @@ def add_tensor_grads(grads, owned, parents, input_grads, g, may_own):
     for parent, parent_grad in zip(parents, input_grads):
         if parent_grad is not None and parent.requires_grad:
             key = id(parent)
-            grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+            grads[key] = parent_grad if key not in grads else recorded_sum(grads[key], parent_grad)
 
 
 def seed_tensor(root, seed):
