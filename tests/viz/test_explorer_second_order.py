@@ -82,3 +82,13 @@ def test_the_page_says_what_the_frames_are_and_a_plain_page_is_unchanged():
     assert plain["second_order"] is None and plain["layout"]["groups"] == []
     assert not any(op["backward"] for op in plain["ops"]) and not any(t["backward"] for t in plain["tensors"])
     assert 'id="second-order"' not in to_html(two_layer())
+
+
+def test_a_gradient_whose_graph_holds_no_forward_op_keeps_its_input_in_the_forward_frame():
+    z = Tensor(np.array([[0.5, -1.0, 2.0]]), requires_grad=True, name="z")
+    g, = autograd.grad(z.softmax_cross_entropy(np.array([2])), z, create_graph=True)  # softmax rebuilt by the rule
+    data = explorer_data(g)
+    assert all(op["backward"] for op in data["ops"])
+    forward_frame, backward_frame = data["layout"]["groups"]
+    z_box = data["layout"]["nodes"][f"t{next(t['id'] for t in data['tensors'] if t['label'] == 'z')}"]
+    assert forward_frame["x"] < z_box["x"] < forward_frame["x"] + forward_frame["w"] < backward_frame["x"]

@@ -116,15 +116,15 @@ SECOND_ORDER_NOTE = ("This is a gradient made with backward(create_graph=True): 
 
 
 def _recorded_by_backward(order):
-    """ids of the tensors of the backward graph: made by an op a create_graph backward recorded, or a leaf only
-    such ops use (a constant of a rule)."""
+    """ids of the tensors of the backward graph: made by an op a create_graph backward recorded, or a constant
+    only such ops use (the seed, a number of a rule); the inputs that require grad stay with the forward graph."""
     recorded = {id(t) for t in order if t.op is not None and higher_order.recorded_by_backward(t)}
     users = {}
     for t in order:
         for p in t.op.parents if t.op is not None else ():
             users.setdefault(id(p), []).append(id(t) in recorded)
     if recorded:
-        recorded |= {id(t) for t in order if t.op is None and id(t) in users and all(users[id(t)])}
+        recorded |= {id(t) for t in order if t.op is None and not t.requires_grad and all(users.get(id(t), [False]))}
     return recorded
 
 
@@ -133,8 +133,9 @@ def _replayed_backward(root, seed, index, labels, names, steps, full, second=Fal
     walk = backward_walk(root, seed)
     arrivals = {}
     if walk.steps:
-        steps.append({"phase": "seed", "title": f"{'Second backward' if second else 'Backward'}: start from dL/d{labels[id(root)]} = "
-                                                f"{trace.glance(walk.grads[id(root)])}", "node": index[id(root)]})
+        which = "Second backward" if second else "Backward"
+        title = f"{which}: start from dL/d{labels[id(root)]} = {trace.glance(walk.grads[id(root)])}"
+        steps.append({"phase": "seed", "title": title, "node": index[id(root)]})
         arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
         _backward_steps(walk, index, labels, names, steps, arrivals, full)
     return arrivals
@@ -174,7 +175,7 @@ def _forward_steps(order, recorded):
 
 
 def _forward_step(tensor, index, labels, number, count, recorded=False):
-    """The step at which ``tensor``'s op runs forward (or, ``recorded``, in the first backward pass) and its value appears."""
+    """The step at which ``tensor``'s op runs forward (``recorded``: in the first backward pass), its value appearing."""
     inputs = ", ".join(labels[id(p)] for p in tensor.op.parents)
     return {"phase": "forward", "node": index[id(tensor)],
             "title": f"{labels[id(tensor)]} = {tensor.op.name}({inputs})",
@@ -333,7 +334,7 @@ def _layout(order, index, tensors, ops):
     nodes = {n: {"x": round(x[n] - left + 20, 1), "y": round(y[n], 1), "w": boxes[n][0], "h": boxes[n][1]}
              for n in boxes}
     width = max(v["x"] + v["w"] / 2 for v in nodes.values()) + 20
-    frames = [_frame(title, members, nodes) for title, members in zip(GROUP_TITLES, groups)] if recorded else []
+    frames = [_frame(title, members, nodes) for title, members in zip(GROUP_TITLES, groups) if members and recorded]
     return {"nodes": nodes, "edges": edges, "width": round(width), "height": round(top), "groups": frames}
 
 
