@@ -107,7 +107,7 @@ def _plan(op_type):
 
 def _as_tensor(op, key, value, node, as_tensor):
     """A saved value as the Tensor it came from; a float array that came from nowhere known is an error."""
-    if type(value) is np.ndarray or isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray):
         tensor = as_tensor.get(id(value))
         if tensor is not None:
             return tensor
