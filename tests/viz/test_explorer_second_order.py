@@ -92,3 +92,20 @@ def test_a_gradient_whose_graph_holds_no_forward_op_keeps_its_input_in_the_forwa
     forward_frame, backward_frame = data["layout"]["groups"]
     z_box = data["layout"]["nodes"][f"t{next(t['id'] for t in data['tensors'] if t['label'] == 'z')}"]
     assert forward_frame["x"] < z_box["x"] < forward_frame["x"] + forward_frame["w"] < backward_frame["x"]
+
+
+def test_ops_run_on_the_gradient_get_a_third_frame_after_the_backward_graph():
+    x, g = gradient_of_x_exp_x()
+    penalty = (g * g).sum()  # a gradient penalty: forward ops again, on what the backward made
+    data = explorer_data(penalty)
+    assert sorted(op["name"] for op in data["ops"] if op["group"] == 2) == ["mul", "sum"]
+    assert sorted(op["name"] for op in data["ops"] if op["group"] == 1) == ["add", "mul", "mul", "mul"]
+    frames = data["layout"]["groups"]
+    assert [f["title"] for f in frames] == ["the forward pass", "the first backward pass, recorded (create_graph=True)",
+                                            "ops on the gradient"]
+    assert frames[0]["x"] + frames[0]["w"] < frames[1]["x"] and frames[1]["x"] + frames[1]["w"] < frames[2]["x"]
+    after = [s for s in data["steps"] if s["phase"] == "forward" and s["group"] == 2]
+    assert [(s["number"], s["count"]) for s in after] == [(1, 2), (2, 2)]
+    x_entry = next(t for t in page_data(to_html(penalty))["tensors"] if t["label"] == "x")
+    second, = autograd.grad(penalty, x)  # the page's second backward pass gives the engine's numbers
+    np.testing.assert_array_equal(array(x_entry["grads"][-1]["total"]), second.data)

@@ -86,46 +86,58 @@ def explorer_data(root, *, params=None, title=None, full=trace.FULL, seed=None):
     labels, names = trace.node_labels(order, params), trace.given_names(order, params)
     index = {id(t): i for i, t in enumerate(order)}
     replayable = not graph_released(root)
-    recorded = _recorded_by_backward(order)
+    group = _groups(order)
+    second = BACKWARD in group.values()
     steps = [{"phase": "start", "title": "Start: the inputs and weights have values; nothing is computed yet"}]
     made_at = {}
-    for tensor, number, count in _forward_steps(order, recorded):
+    for tensor, number, count in _forward_steps(order, group):
         made_at[index[id(tensor)]] = len(steps)
-        steps.append(_forward_step(tensor, index, labels, number, count, id(tensor) in recorded))
+        steps.append(_forward_step(tensor, index, labels, number, count, group[id(tensor)]))
     if replayable:
-        arrivals = _replayed_backward(root, seed, index, labels, names, steps, full, second=bool(recorded))
+        arrivals = _replayed_backward(root, seed, index, labels, names, steps, full, second=second)
     else:
         arrivals = _gradients_left_by_backward(order, index, steps, full)
-    tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full, id(t) in recorded)
+    tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full, group[id(t)])
                for i, t in enumerate(order)]
     ops = [{"tensor": index[id(t)], "name": str(t.op.name), "rule": trace.rule_with_names(t, names),
-            "inputs": [index[id(p)] for p in t.op.parents], "backward": id(t) in recorded,
+            "inputs": [index[id(p)] for p in t.op.parents], "group": group[id(t)], "backward": group[id(t)] == BACKWARD,
             "symbols": [edge_symbol(t.op, k, p, names) or "" for k, p in enumerate(t.op.parents)]}
            for t in order if t.op is not None]
     layout = _layout(order, index, tensors, ops)
     limits = _embed_arrays(tensors)
     return {"title": title or f"backprop explorer: {labels[id(root)]}", "tensors": tensors, "ops": ops,
             "steps": steps, "layout": layout, "root": index[id(root)], "note": _freed_note(order, replayable),
-            "limits": limits, "second_order": SECOND_ORDER_NOTE if recorded else None}
+            "limits": limits, "second_order": SECOND_ORDER_NOTE if second else None}
 
 
-SECOND_ORDER_NOTE = ("This is a gradient made with backward(create_graph=True): the purple ops, in the frame on the "
-                     "right, are the first backward pass, recorded as a graph of its own. Step on through the forward "
-                     "ops, then the recorded backward ops, then the second backward pass through both: the "
-                     "gradients it hands on are second derivatives.")
+SECOND_ORDER_NOTE = ("This graph holds a gradient made with backward(create_graph=True): the purple ops, in a frame of "
+                     "their own, are the first backward pass, recorded as a graph. Step on through the forward ops, "
+                     "then the recorded backward ops, then the second backward pass through both: the gradients it "
+                     "hands on are second derivatives.")
 
 
-def _recorded_by_backward(order):
-    """ids of the tensors of the backward graph: made by an op a create_graph backward recorded, or a constant
-    only such ops use (the seed, a number of a rule); the inputs that require grad stay with the forward graph."""
-    recorded = {id(t) for t in order if t.op is not None and higher_order.recorded_by_backward(t)}
+FORWARD, BACKWARD, AFTER = 0, 1, 2  # the forward graph, the recorded backward graph, ops on the gradient
+
+
+def _groups(order):
+    """{id(tensor): its group}. BACKWARD: made by an op a create_graph backward recorded, or a constant only
+    such ops use (the seed, a number of a rule). AFTER: an op run on what the backward made (a penalty on
+    the gradient), or a constant only such ops use. FORWARD: the rest, and every input that requires grad."""
+    group = {id(t): BACKWARD if t.op is not None and higher_order.recorded_by_backward(t) else FORWARD for t in order}
+    if BACKWARD not in group.values():
+        return group
     users = {}
+    for t in order:  # parents come first
+        if t.op is None:
+            continue
+        if group[id(t)] == FORWARD and any(group[id(p)] != FORWARD for p in t.op.parents):
+            group[id(t)] = AFTER
+        for p in t.op.parents:
+            users.setdefault(id(p), set()).add(group[id(t)])
     for t in order:
-        for p in t.op.parents if t.op is not None else ():
-            users.setdefault(id(p), []).append(id(t) in recorded)
-    if recorded:
-        recorded |= {id(t) for t in order if t.op is None and not t.requires_grad and all(users.get(id(t), [False]))}
-    return recorded
+        if t.op is None and not t.requires_grad and len(users.get(id(t), ())) == 1:
+            group[id(t)] = users[id(t)].pop()
+    return group
 
 
 def _replayed_backward(root, seed, index, labels, names, steps, full, second=False):
@@ -160,26 +172,24 @@ def _freed_note(order, replayable):
             "loss.backward(retain_graph=True), to step through it.")
 
 
-def _forward_steps(order, recorded):
+def _forward_steps(order, group):
     """(op result, its number, how many) in the order they were computed (the engine numbers ops as they are
-    made); the ops a create_graph backward recorded are numbered apart from the forward ones."""
+    made), numbered within its group (the forward ops, the ops a create_graph backward recorded, ...)."""
     made = sorted((t for t in order if t.op is not None), key=lambda t: t._seq)
-    counts = {False: 0, True: 0}
+    counts, numbers = {}, {}
     for t in made:
-        counts[id(t) in recorded] += 1
-    numbers = {False: 0, True: 0}
+        counts[group[id(t)]] = counts.get(group[id(t)], 0) + 1
     for t in made:
-        kind = id(t) in recorded
-        numbers[kind] += 1
-        yield t, numbers[kind], counts[kind]
+        numbers[group[id(t)]] = numbers.get(group[id(t)], 0) + 1
+        yield t, numbers[group[id(t)]], counts[group[id(t)]]
 
 
-def _forward_step(tensor, index, labels, number, count, recorded=False):
-    """The step at which ``tensor``'s op runs forward (``recorded``: in the first backward pass), its value appearing."""
+def _forward_step(tensor, index, labels, number, count, group=FORWARD):
+    """The step at which ``tensor``'s op runs (forward, or in the recorded first backward pass), its value appearing."""
     inputs = ", ".join(labels[id(p)] for p in tensor.op.parents)
     return {"phase": "forward", "node": index[id(tensor)],
             "title": f"{labels[id(tensor)]} = {tensor.op.name}({inputs})",
-            "number": number, "count": count, "recorded": recorded}
+            "number": number, "count": count, "group": group, "recorded": group == BACKWARD}
 
 
 def _backward_steps(walk, index, labels, names, steps, arrivals, full):
@@ -213,9 +223,9 @@ def _arrival(step, source, part, total, full):
             "lines": trace.glance_lines(total, full), "part_text": trace.glance(part, full)}
 
 
-def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full, recorded=False):
+def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full, group=FORWARD):
     return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names,
-            "kind": tensor_kind(tensor, tensor is root), "backward": recorded,
+            "kind": tensor_kind(tensor, tensor is root), "group": group, "backward": group == BACKWARD,
             "shape": list(tensor.shape), "dtype": str(tensor.dtype), **_value_entry(tensor, full),
             "made_at": made_at.get(i, 0), "grads": arrivals}
 
@@ -321,8 +331,9 @@ def _layout(order, index, tensors, ops):
     rows = {}
     for name in boxes:
         rows.setdefault(layer[name], []).append(name)
-    recorded = {f"op{op['tensor']}" for op in ops if op["backward"]} | {f"t{t['id']}" for t in tensors if t["backward"]}
-    groups = [[n for n in boxes if n not in recorded], [n for n in boxes if n in recorded]]
+    group = {f"op{op['tensor']}": op["group"] for op in ops} | {f"t{t['id']}": t["group"] for t in tensors}
+    groups = [[n for n in boxes if group[n] == kind] for kind in (FORWARD, BACKWARD, AFTER)]
+    recorded = bool(groups[BACKWARD])
     x = _place_groups([g for g in groups if g], layer, boxes, edges)
     y, top = {}, 44 if recorded else 20  # room for the frames' titles
     for level in sorted(rows):
@@ -338,12 +349,12 @@ def _layout(order, index, tensors, ops):
     return {"nodes": nodes, "edges": edges, "width": round(width), "height": round(top), "groups": frames}
 
 
-GROUP_TITLES = ("the forward pass", "the first backward pass, recorded (create_graph=True)")
-GROUP_GAP = 60  # between the forward graph and the recorded backward graph
+GROUP_TITLES = ("the forward pass", "the first backward pass, recorded (create_graph=True)", "ops on the gradient")
+GROUP_GAP = 60  # between the frames of the groups
 
 
 def _place_groups(groups, layer, boxes, edges):
-    """x of every box: each group (the forward graph, then the recorded backward graph) laid out alone, side by side."""
+    """x of every box: each group (the forward graph, the recorded backward graph, ...) laid out alone, side by side."""
     x, offset = {}, 0.0
     for members in groups:
         inside = set(members)
@@ -365,7 +376,7 @@ def _frame(title, members, nodes):
     top = min(nodes[n]["y"] - nodes[n]["h"] / 2 for n in members) - 28
     bottom = max(nodes[n]["y"] + nodes[n]["h"] / 2 for n in members) + 12
     return {"title": title, "x": round(left, 1), "y": round(top, 1), "w": round(right - left, 1),
-            "h": round(bottom - top, 1), "backward": title == GROUP_TITLES[1]}
+            "h": round(bottom - top, 1), "backward": title == GROUP_TITLES[BACKWARD]}
 
 
 def _place_in_rows(rows, boxes, edges, gap=24, sweeps=4):

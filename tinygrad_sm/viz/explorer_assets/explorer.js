@@ -240,7 +240,8 @@
     }
     if (step.phase === "forward") {
       const t = data.tensors[step.node];
-      const what = step.recorded ? "first backward pass, recorded · op " : "forward pass · op ";
+      const what = ["forward pass · op ", "first backward pass, recorded · op ", "ops on the gradient · op "][
+        step.group || 0];
       const how = step.recorded ? "<p>backward(create_graph=True) ran this step of a backward rule on Tensors, so it " +
         "is an op of the graph too. It computes</p>" : "<p>computes</p>";
       return '<div class="phase">' + what + step.number + " of " + step.count + "</div>" +
