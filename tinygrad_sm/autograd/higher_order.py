@@ -20,7 +20,6 @@ ops have backward rules of their own: differentiate again, and again.
 
 import functools
 import threading
-import weakref
 
 import numpy as np
 
@@ -30,31 +29,30 @@ from .versions import clock
 _state = threading.local()  # .recording is True while a rule runs on Tensors (per thread, as grad mode)
 
 
-_recorded = weakref.WeakSet()  # the ops a backward(create_graph=True) recorded, for the pictures; an op leaves
-# the set when it dies, so the set never outgrows the graphs still alive (a list of clock spans did, by one a pass)
-
-
 def recorded_by_backward(tensor):
     """True if ``tensor``'s op was recorded by a backward pass (create_graph=True): a picture colours it."""
-    return tensor._op is not None and tensor._op in _recorded
+    return tensor._op is not None and getattr(tensor._op, "by_backward", False)
 
+
+# The mark is on the op itself (a slot of Op), so it goes when the graph goes: no module-level list of
+# what each create_graph pass recorded, which would grow by one entry a pass.
 
 def _mark_recorded(tensors, since):
-    """Note as backward ops the ops recorded after clock tick ``since`` on the way back from ``tensors``."""
+    """Mark as backward ops the ops recorded after clock tick ``since`` on the way back from ``tensors``."""
     stack = [t for t in tensors if t is not None]
     while stack:
         tensor = stack.pop()
         op = tensor._op
-        if op is not None and tensor._seq > since and op not in _recorded:
-            _recorded.add(op)
+        if op is not None and tensor._seq > since and not getattr(op, "by_backward", False):
+            op.by_backward = True
             stack.extend(op.parents)
 
 
 def recorded_sum(a, b):
-    """a + b for two gradients meeting under create_graph: recorded, and noted as a backward op."""
+    """a + b for two gradients meeting under create_graph: recorded, and marked as a backward op."""
     total = a + b
     if total._op is not None:
-        _recorded.add(total._op)
+        total._op.by_backward = True
     return total
 
 
@@ -101,7 +99,7 @@ _UNSET = object()
 @functools.lru_cache(maxsize=256)  # once per op class, not per node (bounded: a class made in a loop cannot leak)
 def _plan(op_type):
     """(the slots a twin copies, has saved_from, twice differentiable) of an op class."""
-    slots = tuple(key for cls in op_type.__mro__ for key in getattr(cls, "__slots__", ()) if key != "__weakref__")
+    slots = tuple(key for cls in op_type.__mro__ for key in getattr(cls, "__slots__", ()) if key != "by_backward")
     return slots, hasattr(op_type, "saved_from"), getattr(op_type, "twice_differentiable", True)
 
 

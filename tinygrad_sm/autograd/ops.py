@@ -47,7 +47,7 @@ class Op:
     exactly those. ``Tensor._apply`` sets ``parents``, ``needs_grad`` and ``released``.
     """
 
-    __slots__ = ("parents", "needs_grad", "released", "__weakref__")  # weakref: higher_order.py notes backward ops
+    __slots__ = ("parents", "needs_grad", "released", "by_backward")  # by_backward: see higher_order.py
     name = "op"
     rule = ""
     symbols = ("A", "B")  # the names ``rule`` gives the inputs, in order
