@@ -1,4 +1,6 @@
-"""Write the four notebooks of examples/notebooks/ (one per lecture note) and run them, storing their outputs.
+"""Write the notebooks of examples/notebooks/ and run them, storing their outputs.
+
+One notebook per lecture note, and the Hessian out of the engine beside the softmax one.
 
 Each notebook: the note's derivation in a few lines, the engine computing the same quantity, the
 closed form beside it, the graph and the explorer inline, and the note's experiment. Run with
@@ -196,6 +198,84 @@ adding a constant to every score changes nothing, scaling the scores sharpens or
     print(f"z = {scores!s:<26} ŷ = {out.round(3)}  argmax {out.argmax()}")'''),
 ]
 
+NOTE_002B = [
+    md("""
+# *Multi-class classification with Softmax function*: the Hessian out of the engine
+
+Beside the note *Multi-class classification with Softmax function* (and *Softmax regression*). For
+the mean cross-entropy f(Z) = -(1/n) Σ_i log softmax(z^(i))_{y_i} of n rows of logits, the gradient
+with respect to row i is (ŷ^(i) - onehot(y_i)) / n. Differentiating it once more, the label is a
+constant and drops out; what is left is the note's softmax Jacobian ∂ŷ_a/∂z_b = ŷ_a(δ_ab - ŷ_b), so
+
+  ∂²f / ∂z^(i) ∂z^(i) = (diag(ŷ^(i)) - ŷ^(i) ŷ^(i)ᵀ) / n,
+
+and the blocks between two different rows are 0 (row i's loss does not see row j's logits). The
+engine gets there by differentiating its own backward pass: `backward(create_graph=True)` records
+the gradient as a graph, and a second backward pass through it gives second derivatives."""),
+    code(SETUP + """
+import tinygrad_sm as tg
+from tinygrad_sm import autograd"""),
+    code('''rng = np.random.default_rng(0)
+n, K = 3, 4
+Z = rng.standard_normal((n, K))
+labels = np.array([0, 3, 1])
+f = lambda logits: logits.softmax_cross_entropy(labels)   # the mean over the n rows
+H = tg.hessian(f, Z).reshape(n * K, n * K)                # the Jacobian of the engine's gradient
+Y = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+closed_form = np.zeros((n * K, n * K))
+for i in range(n):
+    closed_form[i * K:(i + 1) * K, i * K:(i + 1) * K] = (np.diag(Y[i]) - np.outer(Y[i], Y[i])) / n
+print("engine Hessian, the block of row 0:\\n", H[:K, :K])
+print("closed form (diag(ŷ) - ŷŷᵀ)/n:\\n", closed_form[:K, :K])
+print("a block between rows 0 and 1:\\n", H[:K, K:2 * K])
+print("largest difference over all", H.size, "entries:", float(np.abs(H - closed_form).max()))'''),
+    md("""
+## A Hessian-vector product without the Hessian
+
+`tg.hvp(f, Z, V)` is the gradient of ⟨∇f(Z), V⟩: two backward passes, no n·K × n·K matrix. It
+equals H v."""),
+    code('''V = rng.standard_normal((n, K))
+product = tg.hvp(f, Z, V)
+print("hvp(f, Z, V):\\n", product)
+print("H @ v:\\n", (H @ V.ravel()).reshape(n, K))
+print("largest difference:", float(np.abs(product - (H @ V.ravel()).reshape(n, K)).max()))'''),
+    md("""
+## The gradient is a graph
+
+With `create_graph=True` the gradient is a Tensor made by ops: the backward rule of
+softmax_cross_entropy, (softmax(z) - onehot(y)) · G / n, recorded step by step. In the picture the
+ops of the backward pass have their own colour; in the explorer they sit in their own frame, and
+stepping on runs the second backward pass through them."""),
+    code('''z = Tensor(Z, requires_grad=True, name="Z")
+loss = z.softmax_cross_entropy(labels)
+loss.name = "f"
+gradient, = autograd.grad(loss, z, create_graph=True)
+gradient.name = "∇f"
+print(gradient)
+page = explore(gradient, title="the gradient of f, recorded by backward(create_graph=True)")'''),
+    code('draw_graph(gradient, title="∇f as a graph: the backward ops in their own colour")'),
+    code("page"),
+    md("""
+## One Newton step
+
+Newton's method steps by p = -H⁻¹ ∇f. On softmax regression for iris (4 features, 3 classes, the
+weights and biases as one vector θ of 15 numbers, plus (λ/2)‖θ‖² so that H is invertible; see
+`examples/newton.py`, which uses conjugate gradient on Hessian-vector products instead of H), one
+step from θ = 0 against one gradient-descent step from the same start:"""),
+    code('''import newton
+
+X_iris, y_iris = newton.iris_data()
+objective, size = newton.make_loss(X_iris, y_iris)
+theta = np.zeros(size)
+value, g = tg.value_and_grad(objective)(theta)
+newton_step = np.linalg.solve(tg.hessian(objective, theta), -g)
+cg_step = newton.conjugate_gradient(lambda v: tg.hvp(objective, theta, v), g)
+print(f"loss at θ = 0:                  {value:.6f}")
+print(f"after one Newton step:          {objective(Tensor(theta + newton_step)).item():.6f}")
+print(f"after one gradient step (0.5):  {objective(Tensor(theta - 0.5 * g)).item():.6f}")
+print("the CG step from Hessian-vector products is the Newton step:", np.allclose(cg_step, newton_step, atol=1e-8))'''),
+]
+
 NOTE_003 = [
     md("""
 # *Classification* (CS 577 Lecture 04: perceptron, SGD, two-layer nets): the losses, the breakout, and two moons
@@ -263,6 +343,7 @@ NOTEBOOKS = {
     "000_multiclass_logistic.ipynb": NOTE_000,
     "001_softmax_regression.ipynb": NOTE_001,
     "002_softmax_jacobian.ipynb": NOTE_002,
+    "002b_softmax_hessian.ipynb": NOTE_002B,
     "003_perceptron_two_layer.ipynb": NOTE_003,
 }
 

@@ -246,6 +246,34 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
         tg.gradgradcheck(lambda t: Tensor.apply(WrongSecond, t) * t, x)
 
 
+class SquareWithGSquared(tg.Op):
+    """z², whose backward gives the right value 2 G z but through G²/G: its derivative in G is 4 z, not 2 z."""
+    name, rule, symbols = "square_g_squared", "dz = (G ⊙ G / G) 2z", ("z",)
+    __slots__ = ("z",)
+
+    def forward(self, z):
+        self.z = z
+        return z * z
+
+    def backward(self, g):
+        g_value = np.array(g.data if isinstance(g, Tensor) else g)  # a constant: the value of G, not its graph
+        return (g * g * 2 * self.z / g_value,)
+
+
+def test_gradgradcheck_checks_the_grad_outputs_too():
+    x = leaf([0.5, -1.5, 2.0])
+    assert tg.gradcheck(lambda t: Tensor.apply(SquareWithGSquared, t), x)  # first derivatives are right
+    with pytest.raises(AssertionError, match="gradgradcheck: grad_outputs at index"):
+        tg.gradgradcheck(lambda t: Tensor.apply(SquareWithGSquared, t), x)
+
+
+def test_gradgradcheck_passes_ops_linear_in_g_with_outputs_of_any_shape():
+    x = leaf(RNG.standard_normal((2, 3)))
+    assert tg.gradgradcheck(lambda t: t * t, x)
+    assert tg.gradgradcheck(lambda t: (t * t).sum(), x)  # a 0-d output: grad_outputs is one number
+    assert tg.gradgradcheck(lambda t: t[:0] * 2, x)  # an empty output: nothing flows back
+
+
 # ---------------------------------------------------------------- the notes' closed forms
 
 def test_hessian_of_mean_softmax_cross_entropy_is_diag_p_minus_p_pT_over_n():

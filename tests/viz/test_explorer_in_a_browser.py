@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_sm import Tensor
+from tinygrad_sm import Tensor, autograd
 from tinygrad_sm.viz.explorer import to_html
 from tinygrad_sm.viz import glance, glance_lines, retain_grads
 
@@ -182,3 +182,34 @@ def test_buttons_and_slider_move_the_step(browser, tmp_path):
     browser.find_element(By.ID, "first").click()
     assert text_of(browser, "counter").startswith("step 0 of")
     screenshot(browser, tmp_path, "07_illustration_start")
+
+
+def test_a_create_graph_gradient_shows_its_backward_graph_and_steps_through_the_second_pass(browser, tmp_path):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True, name="x")
+    g, = autograd.grad((x.exp() * x).sum(), x, create_graph=True)  # e^x ⊙ x + e^x, recorded: three muls, an add
+    body = open_page(browser, to_html(g), tmp_path / "second_order.html")
+    assert "create_graph=True" in text_of(browser, "second-order")
+    backward_ops = browser.find_elements(By.CSS_SELECTOR, "g.node.op.backward")
+    names = [op.find_element(By.CSS_SELECTOR, "tspan.name").text for op in backward_ops]
+    assert sorted(names) == ["add", "mul", "mul", "mul"]
+    fill = browser.execute_script("return getComputedStyle(arguments[0].querySelector('rect')).fill", backward_ops[0])
+    assert fill == "rgb(234, 220, 245)"  # the colour draw_graph gives backward ops
+    titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "g.group text.group-title")]
+    assert titles == ["the forward pass", "the first backward pass, recorded (create_graph=True)"]
+    screenshot(browser, tmp_path, "08_second_order_start")
+
+    press(body, Keys.ARROW_RIGHT, 2)  # the forward exp, then the first recorded backward op
+    assert "first backward pass, recorded · op 1 of 4" in text_of(browser, "step").lower()
+    steps = browser.execute_script("return window.explorer.data.steps")
+    seed = next(k for k, s in enumerate(steps) if s["phase"] == "seed")
+    press(body, Keys.ARROW_RIGHT, seed + 1 - 2)
+    assert "second backward pass · step 1 of 5" in text_of(browser, "step").lower()
+    screenshot(browser, tmp_path, "09_second_backward_step_1")
+
+    press(body, Keys.END)
+    second, = autograd.grad(g.sum(), x)
+    data = browser.execute_script("return window.explorer.data")
+    browser.find_element(By.ID, f"node-t{index_of(data['tensors'], 'x')}").click()
+    np.testing.assert_allclose(numbers(text_of(browser, "detail-grad")), second.data, rtol=1e-5)
+    np.testing.assert_allclose(second.data, np.exp(x.data) * (x.data + 2))  # d²/dx² of x e^x
+    screenshot(browser, tmp_path, "10_second_backward_end_x_clicked")

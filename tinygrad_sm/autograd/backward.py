@@ -11,7 +11,7 @@ from operator import attrgetter
 from .checks import check_grad_slot
 from .freeing import SMALL, forget_values
 from .grad_mode import set_grad_enabled
-from .higher_order import add_tensor_grads, recording_backward, seed_tensor, tensor_backward
+from .higher_order import add_tensor_grads, seed_tensor, tensor_backward
 from .kernels import accumulate
 from .versions import check_saved_arrays_unchanged, latest_change
 
@@ -35,7 +35,7 @@ def run_backward(root, seed, *, retain_graph=False, on_step=None, write_grads=Tr
     gradients of those tensors in place of any ``.grad`` (autograd.grad).
     """
     if create_graph:
-        with set_grad_enabled(True), recording_backward():  # the rules' Tensor steps are recorded, even in no_grad
+        with set_grad_enabled(True):  # the rules' Tensor steps are recorded, even in no_grad
             return _walk(root, seed_tensor(root, seed), retain_graph, on_step, write_grads, into, True)
     return _walk(root, seed, retain_graph, on_step, write_grads, into, False)
 

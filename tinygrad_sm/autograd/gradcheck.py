@@ -24,35 +24,40 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     analytic = _engine_gradients(output, inputs, checked)
     for i, engine in zip(checked, analytic):
         numeric = _numeric_gradient(scalar_output, inputs[i].data, eps)
-        _assert_close(engine, numeric, i, atol, rtol, "gradcheck")
+        _assert_close(engine, numeric, f"input {i}", atol, rtol, "gradcheck")
     return True
 
 
 def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """Check the engine's second derivatives of ``fn(*inputs)`` against central differences of its gradients.
 
-    The gradients g_i of ``Σ out ⊙ R`` are taken with create_graph=True and reduced to
-    ``Σ_i ⟨g_i, S_i⟩`` with fixed random S_i; the engine's gradient of that (Hessian-vector
-    products) must match finite differences of it. float64 inputs; ``.grad`` untouched.
+    As PyTorch's gradgradcheck: the vector-Jacobian products g_i = (∂out/∂x_i)ᵀ U are taken with
+    create_graph=True for random grad_outputs U (a Tensor that requires grad) and reduced to
+    ``Σ_i ⟨g_i, S_i⟩`` with fixed random S_i; the engine's gradient of that with respect to every
+    input (Hessian-vector products) AND to U (the backward rule must be linear in G) must match
+    finite differences of it. float64 inputs; ``.grad`` untouched.
     """
     checked = _checked(inputs, "gradgradcheck")
-    scalar_output = _weighted_output(fn, inputs, seed, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
+    grad_outputs = Tensor(rng.standard_normal(_output(fn, inputs, "gradgradcheck").shape), requires_grad=True)
     directions = [rng.standard_normal(inputs[i].shape) for i in checked]
 
-    def gradient_dot_directions():
-        output = scalar_output()
+    def vjp_dot_directions():
+        output = _output(fn, inputs, "gradgradcheck")
         if not output.requires_grad:
             return Tensor(0.0, dtype=np.float64)
-        grads = grad(output, [inputs[i] for i in checked], create_graph=True, allow_unused=True)
+        grads = grad(output, [inputs[i] for i in checked], grad_outputs=grad_outputs, create_graph=True,
+                     allow_unused=True)
         terms = [(g * s).sum() for g, s in zip(grads, directions) if g is not None]
         return sum(terms[1:], terms[0]) if terms else Tensor(0.0, dtype=np.float64)
 
-    total = gradient_dot_directions()
-    analytic = _engine_gradients(total, inputs, checked)
-    for i, engine in zip(checked, analytic):
-        numeric = _numeric_gradient(gradient_dot_directions, inputs[i].data, eps)
-        _assert_close(engine, numeric, i, atol, rtol, "gradgradcheck")
+    variables = [*inputs, grad_outputs]
+    wrt = [*checked, len(inputs)]  # the checked inputs, then the grad_outputs
+    analytic = _engine_gradients(vjp_dot_directions(), variables, wrt)
+    for i, engine in zip(wrt, analytic):
+        numeric = _numeric_gradient(vjp_dot_directions, variables[i].data, eps)
+        label = f"input {i}" if i < len(inputs) else "grad_outputs"
+        _assert_close(engine, numeric, label, atol, rtol, "gradgradcheck")
     return True
 
 
@@ -72,14 +77,19 @@ def _weighted_output(fn, inputs, seed, name):
 
     def scalar_output():
         nonlocal weights
-        out = fn(*inputs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{name}: fn must return a Tensor, got {type(out).__name__} "
-                            "(a numpy value has no graph to check; build the result from the input tensors)")
+        out = _output(fn, inputs, name)
         if weights is None:
             weights = np.random.default_rng(seed).standard_normal(out.shape)
         return (out * weights).sum()
     return scalar_output
+
+
+def _output(fn, inputs, name):
+    out = fn(*inputs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: fn must return a Tensor, got {type(out).__name__} "
+                        "(a numpy value has no graph to check; build the result from the input tensors)")
+    return out
 
 
 def _engine_gradients(output, inputs, checked):
@@ -108,5 +118,5 @@ def _assert_close(analytic, numeric, which, atol, rtol, name):
     error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
     if error.size and (np.nanmax(error) > 0 or np.isnan(error).any()):
         worst = np.unravel_index(np.nanargmax(np.where(np.isnan(error), np.inf, error)), error.shape)
-        raise AssertionError(f"{name}: input {which} at index {tuple(int(i) for i in worst)}: "
+        raise AssertionError(f"{name}: {which} at index {tuple(int(i) for i in worst)}: "
                              f"engine gradient {analytic[worst]!r} but finite differences give {numeric[worst]!r}")

@@ -18,6 +18,7 @@ hand them to the Tensor methods below, so every step of the rule is recorded as 
 ops have backward rules of their own: differentiate again, and again.
 """
 
+import functools
 import threading
 
 import numpy as np
@@ -28,22 +29,31 @@ from .versions import clock
 _state = threading.local()  # .recording is True while a rule runs on Tensors (per thread, as grad mode)
 
 
-_spans = []  # (first, last) clock ticks of each backward(create_graph=True), for the pictures
-
-
-class recording_backward:
-    """Notes the clock ticks a create_graph backward pass spans: the ops made then are backward ops."""
-
-    def __enter__(self):
-        self.first = next(clock)
-
-    def __exit__(self, *exc):
-        _spans.append((self.first, next(clock)))
-
-
 def recorded_by_backward(tensor):
     """True if ``tensor``'s op was recorded by a backward pass (create_graph=True): a picture colours it."""
-    return tensor._op is not None and any(first < tensor._seq < last for first, last in reversed(_spans))
+    return tensor._op is not None and getattr(tensor._op, "by_backward", False)
+
+
+# The mark is on the op itself (a slot of Op), so it goes when the graph goes: no module-level list of
+# what each create_graph pass recorded, which would grow by one entry a pass.
+
+def _mark_recorded(tensors, since):
+    """Mark as backward ops the ops recorded after clock tick ``since`` on the way back from ``tensors``."""
+    stack = [t for t in tensors if t is not None]
+    while stack:
+        tensor = stack.pop()
+        op = tensor._op
+        if op is not None and tensor._seq > since and not getattr(op, "by_backward", False):
+            op.by_backward = True
+            stack.extend(op.parents)
+
+
+def recorded_sum(a, b):
+    """a + b for two gradients meeting under create_graph: recorded, and marked as a backward op."""
+    total = a + b
+    if total._op is not None:
+        total._op.by_backward = True
+    return total
 
 
 class NotTwiceDifferentiable(RuntimeError):
@@ -55,16 +65,20 @@ class NotTwiceDifferentiable(RuntimeError):
 def tensor_backward(node, g):
     """The op's backward rule run on Tensors: G and the saved arrays as Tensors, so the steps are recorded."""
     op = node._op
-    if not getattr(op, "twice_differentiable", True):
+    slots, has_saved_from, twice = _plan(type(op))
+    if not twice:
         raise NotTwiceDifferentiable(f"backward(create_graph=True): the backward of the {op.name} op cannot be "
                                      "differentiated (its rule uses numpy steps that have no Tensor op)")
     twin = object.__new__(type(op))
-    rebuilt = op.saved_from(*op.parents, node) if hasattr(op, "saved_from") else {}
+    since = next(clock)
+    rebuilt = op.saved_from(*op.parents, node) if has_saved_from else ()
     as_tensor = {id(node.data): node}
-    as_tensor.update({id(p.data): p for p in op.parents})  # an input wins over an output that is the same array
-    for key in _slots(op):
-        if hasattr(op, key):
-            setattr(twin, key, rebuilt[key] if key in rebuilt else _as_tensor(op, key, node, as_tensor))
+    for parent in op.parents:
+        as_tensor[id(parent.data)] = parent  # an input wins over an output that is the same array
+    for key in slots:
+        value = getattr(op, key, _UNSET)
+        if value is not _UNSET:
+            setattr(twin, key, rebuilt[key] if key in rebuilt else _as_tensor(op, key, value, node, as_tensor))
     _state.recording = True
     try:
         input_grads = twin.backward(g)
@@ -73,16 +87,29 @@ def tensor_backward(node, g):
                                      f"differentiated: {error}") from None
     finally:
         _state.recording = False
-    return tuple(grad if grad is None or not isinstance(grad, np.ndarray) else type(node)._wrap(grad)
-                 for grad in input_grads)
+    input_grads = tuple(grad if grad is None or not isinstance(grad, np.ndarray) else type(node)._wrap(grad)
+                        for grad in input_grads)
+    _mark_recorded(input_grads, since)
+    return input_grads
 
 
-def _as_tensor(op, key, node, as_tensor):
+_UNSET = object()
+
+
+@functools.lru_cache(maxsize=256)  # once per op class, not per node (bounded: a class made in a loop cannot leak)
+def _plan(op_type):
+    """(the slots a twin copies, has saved_from, twice differentiable) of an op class."""
+    slots = tuple(key for cls in op_type.__mro__ for key in getattr(cls, "__slots__", ()) if key != "by_backward")
+    return slots, hasattr(op_type, "saved_from"), getattr(op_type, "twice_differentiable", True)
+
+
+def _as_tensor(op, key, value, node, as_tensor):
     """A saved value as the Tensor it came from; a float array that came from nowhere known is an error."""
-    value = getattr(op, key)
-    if isinstance(value, np.ndarray) and id(value) in as_tensor:
-        return as_tensor[id(value)]
-    if isinstance(value, np.generic) and node.data.shape == () and value.dtype == node.data.dtype \
+    if isinstance(value, np.ndarray):
+        tensor = as_tensor.get(id(value))
+        if tensor is not None:
+            return tensor
+    elif isinstance(value, np.generic) and node.data.shape == () and value.dtype == node.data.dtype \
             and (value == node.data or np.isnan(value) and np.isnan(node.data)):
         return node  # a 0-d output: numpy gave a scalar, which the Tensor holds as a new 0-d array
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc" and key not in op.constants:
@@ -91,17 +118,12 @@ def _as_tensor(op, key, node, as_tensor):
     return value
 
 
-def _slots(op):
-    for cls in type(op).__mro__:
-        yield from getattr(cls, "__slots__", ())
-
-
 def add_tensor_grads(grads, owned, parents, input_grads, g, may_own):
     """``kernels.accumulate`` for Tensor gradients: a second path adds out of place, so the graph records it."""
     for parent, parent_grad in zip(parents, input_grads):
         if parent_grad is not None and parent.requires_grad:
             key = id(parent)
-            grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+            grads[key] = parent_grad if key not in grads else recorded_sum(grads[key], parent_grad)
 
 
 def seed_tensor(root, seed):

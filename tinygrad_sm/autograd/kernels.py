@@ -70,8 +70,11 @@ def softmax_minus_onehot(probs, positions, scale):
 
 
 def number(g):
-    """A one-element gradient as a Python float (cheaper to scale by); a Tensor (create_graph) stays one, 0-d."""
-    return g.item() if isinstance(g, (np.ndarray, np.generic)) else g.reshape(())
+    """A one-element gradient as a Python float (cheaper to scale by); a Tensor (create_graph) stays one, 0-d,
+    if it requires grad (a constant seed needs no recorded steps). Row: second_order.py "hvp"."""
+    if isinstance(g, (np.ndarray, np.generic)):
+        return g.item()
+    return g.reshape(()) if g.requires_grad else g.data.item()
 
 
 def accumulate(grads, owned, parents, input_grads, g, may_own):

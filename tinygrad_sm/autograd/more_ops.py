@@ -456,7 +456,8 @@ class Transpose(Op):
 
     def backward(self, g):
         """The gradient goes through the inverse permutation."""
-        return (np.transpose(g, np.argsort(self.axes)),)
+        inverse = tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))  # argsort, without an array
+        return (g.transpose(inverse),)
 
 
 class GetItem(Op):

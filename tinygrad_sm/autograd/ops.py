@@ -32,7 +32,7 @@ def unbroadcast(grad, shape):
 
 def expand_reduced(grad, axes, keepdims):
     """Give a reduced gradient its reduced axes back, as size 1, so it broadcasts to the input's shape."""
-    return grad if keepdims else np.expand_dims(grad, axes)
+    return grad if keepdims or grad.ndim == 0 else np.expand_dims(grad, axes)  # 0-d broadcasts as it is
 
 
 def float_input(z):
@@ -47,7 +47,7 @@ class Op:
     exactly those. ``Tensor._apply`` sets ``parents``, ``needs_grad`` and ``released``.
     """
 
-    __slots__ = ("parents", "needs_grad", "released")
+    __slots__ = ("parents", "needs_grad", "released", "by_backward")  # by_backward: see higher_order.py
     name = "op"
     rule = ""
     symbols = ("A", "B")  # the names ``rule`` gives the inputs, in order
@@ -289,4 +289,4 @@ class SoftmaxCrossEntropy(Op):
 
     def saved_from(self, z, out):
         """Under create_graph (higher_order.py): the saved probs as a Tensor, softmax(z)."""
-        return {"probs": z.reshape(self.probs.shape).softmax(axis=-1)}
+        return {"probs": (z if z.shape == self.probs.shape else z.reshape(self.probs.shape)).softmax(axis=-1)}

@@ -207,7 +207,7 @@ class Tensor(MoreTensorMethods):
     def _accumulate(self, g, owned=False):
         """Add the gradient ``g`` into ``.grad`` (keeping ``g`` itself when the walk owns it)."""
         if isinstance(g, Tensor) or isinstance(self.grad, Tensor):
-            self.grad = g if self.grad is None else self.grad + g  # Tensors (create_graph): out of place, recorded
+            self.grad = g if self.grad is None else higher_order.recorded_sum(self.grad, g)  # create_graph: recorded
         elif self.grad is None:
             if owned and g.dtype == self.data.dtype:
                 self.grad = g  # a fresh array that no one else holds: keep it, no copy

@@ -627,7 +627,8 @@ class MoreTensorMethods:
         """numpy's name for ``transpose(d0, d1)``."""
         return self.transpose(axis1, axis2)
 
-    T = property(lambda self: self.transpose())
+    # all axes reversed is always a valid permutation: no checks (matmul's backward under create_graph takes Bᵀ)
+    T = property(lambda self: self._apply(more_ops.Transpose(), (self,), tuple(range(self.ndim - 1, -1, -1))))
 
     def __getitem__(self, index):
         index = _index_array(index)

@@ -8,6 +8,10 @@ pass, each op's rule (in the graph's own names) handing a gradient to each input
 reached along two paths showing both contributions and their sum. A click on a tensor shows
 its full value and gradient arrays.
 
+A gradient made with ``backward(create_graph=True)`` has a graph too: its page draws the ops that
+backward pass recorded (the first backward pass) as a graph of their own, beside the forward ops,
+steps through them after the forward ops, and then steps through the second backward pass.
+
 The gradients come from a replay of the backward pass (``replay.backward_walk``: each op's own
 backward, in the engine's order); no ``.grad`` is touched. So call ``to_html`` before
 ``loss.backward()``, or after ``loss.backward(retain_graph=True)``. After a plain backward the
@@ -21,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..autograd import trace
+from ..autograd import higher_order, trace
 from .escaping import html_text, script_json
 from .graph import FREED_NOTE, any_value_freed, check_root, edge_symbol, tensor_kind, value_freed
 from .replay import backward_walk, graph_released
@@ -82,35 +86,68 @@ def explorer_data(root, *, params=None, title=None, full=trace.FULL, seed=None):
     labels, names = trace.node_labels(order, params), trace.given_names(order, params)
     index = {id(t): i for i, t in enumerate(order)}
     replayable = not graph_released(root)
-    forward = _forward_steps(order)
+    group = _groups(order)
+    second = BACKWARD in group.values()
     steps = [{"phase": "start", "title": "Start: the inputs and weights have values; nothing is computed yet"}]
     made_at = {}
-    for tensor in forward:
+    for tensor, number, count in _forward_steps(order, group):
         made_at[index[id(tensor)]] = len(steps)
-        steps.append(_forward_step(tensor, index, labels, len(forward)))
+        steps.append(_forward_step(tensor, index, labels, number, count, group[id(tensor)]))
     if replayable:
-        arrivals = _replayed_backward(root, seed, index, labels, names, steps, full)
+        arrivals = _replayed_backward(root, seed, index, labels, names, steps, full, second=second)
     else:
         arrivals = _gradients_left_by_backward(order, index, steps, full)
-    tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full) for i, t in enumerate(order)]
+    tensors = [_tensor_entry(t, i, labels, names, root, made_at, arrivals.get(i, []), full, group[id(t)])
+               for i, t in enumerate(order)]
     ops = [{"tensor": index[id(t)], "name": str(t.op.name), "rule": trace.rule_with_names(t, names),
-            "inputs": [index[id(p)] for p in t.op.parents],
+            "inputs": [index[id(p)] for p in t.op.parents], "group": group[id(t)], "backward": group[id(t)] == BACKWARD,
             "symbols": [edge_symbol(t.op, k, p, names) or "" for k, p in enumerate(t.op.parents)]}
            for t in order if t.op is not None]
     layout = _layout(order, index, tensors, ops)
     limits = _embed_arrays(tensors)
     return {"title": title or f"backprop explorer: {labels[id(root)]}", "tensors": tensors, "ops": ops,
             "steps": steps, "layout": layout, "root": index[id(root)], "note": _freed_note(order, replayable),
-            "limits": limits}
+            "limits": limits, "second_order": SECOND_ORDER_NOTE if second else None}
 
 
-def _replayed_backward(root, seed, index, labels, names, steps, full):
+SECOND_ORDER_NOTE = ("This graph holds a gradient made with backward(create_graph=True): the purple ops, in a frame of "
+                     "their own, are the first backward pass, recorded as a graph. Step on through the forward ops, "
+                     "then the recorded backward ops, then the second backward pass through both: the gradients it "
+                     "hands on are second derivatives.")
+
+
+FORWARD, BACKWARD, AFTER = 0, 1, 2  # the forward graph, the recorded backward graph, ops on the gradient
+
+
+def _groups(order):
+    """{id(tensor): its group}. BACKWARD: made by an op a create_graph backward recorded, or a constant only
+    such ops use (the seed, a number of a rule). AFTER: an op run on what the backward made (a penalty on
+    the gradient), or a constant only such ops use. FORWARD: the rest, and every input that requires grad."""
+    group = {id(t): BACKWARD if t.op is not None and higher_order.recorded_by_backward(t) else FORWARD for t in order}
+    if BACKWARD not in group.values():
+        return group
+    users = {}
+    for t in order:  # parents come first
+        if t.op is None:
+            continue
+        if group[id(t)] == FORWARD and any(group[id(p)] != FORWARD for p in t.op.parents):
+            group[id(t)] = AFTER
+        for p in t.op.parents:
+            users.setdefault(id(p), set()).add(group[id(t)])
+    for t in order:
+        if t.op is None and not t.requires_grad and len(users.get(id(t), ())) == 1:
+            group[id(t)] = users[id(t)].pop()
+    return group
+
+
+def _replayed_backward(root, seed, index, labels, names, steps, full, second=False):
     """Append the seed and one step per op of the replayed backward pass; return each tensor's arrivals."""
     walk = backward_walk(root, seed)
     arrivals = {}
     if walk.steps:
-        steps.append({"phase": "seed", "title": f"Backward: start from dL/d{labels[id(root)]} = "
-                                                f"{trace.glance(walk.grads[id(root)])}", "node": index[id(root)]})
+        which = "Second backward" if second else "Backward"
+        title = f"{which}: start from dL/d{labels[id(root)]} = {trace.glance(walk.grads[id(root)])}"
+        steps.append({"phase": "seed", "title": title, "node": index[id(root)]})
         arrivals[index[id(root)]] = [_arrival(len(steps) - 1, None, walk.grads[id(root)], walk.grads[id(root)], full)]
         _backward_steps(walk, index, labels, names, steps, arrivals, full)
     return arrivals
@@ -135,17 +172,24 @@ def _freed_note(order, replayable):
             "loss.backward(retain_graph=True), to step through it.")
 
 
-def _forward_steps(order):
-    """The op results in the order they were computed (the engine numbers ops as they are made)."""
-    return sorted((t for t in order if t.op is not None), key=lambda t: t._seq)
+def _forward_steps(order, group):
+    """(op result, its number, how many) in the order they were computed (the engine numbers ops as they are
+    made), numbered within its group (the forward ops, the ops a create_graph backward recorded, ...)."""
+    made = sorted((t for t in order if t.op is not None), key=lambda t: t._seq)
+    counts, numbers = {}, {}
+    for t in made:
+        counts[group[id(t)]] = counts.get(group[id(t)], 0) + 1
+    for t in made:
+        numbers[group[id(t)]] = numbers.get(group[id(t)], 0) + 1
+        yield t, numbers[group[id(t)]], counts[group[id(t)]]
 
 
-def _forward_step(tensor, index, labels, count):
-    """The step at which ``tensor``'s op runs forward and its value appears."""
+def _forward_step(tensor, index, labels, number, count, group=FORWARD):
+    """The step at which ``tensor``'s op runs (forward, or in the recorded first backward pass), its value appearing."""
     inputs = ", ".join(labels[id(p)] for p in tensor.op.parents)
     return {"phase": "forward", "node": index[id(tensor)],
             "title": f"{labels[id(tensor)]} = {tensor.op.name}({inputs})",
-            "count": count}
+            "number": number, "count": count, "group": group, "recorded": group == BACKWARD}
 
 
 def _backward_steps(walk, index, labels, names, steps, arrivals, full):
@@ -179,9 +223,9 @@ def _arrival(step, source, part, total, full):
             "lines": trace.glance_lines(total, full), "part_text": trace.glance(part, full)}
 
 
-def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full):
+def _tensor_entry(tensor, i, labels, names, root, made_at, arrivals, full, group=FORWARD):
     return {"id": i, "label": labels[id(tensor)], "named": id(tensor) in names,
-            "kind": tensor_kind(tensor, tensor is root),
+            "kind": tensor_kind(tensor, tensor is root), "group": group, "backward": group == BACKWARD,
             "shape": list(tensor.shape), "dtype": str(tensor.dtype), **_value_entry(tensor, full),
             "made_at": made_at.get(i, 0), "grads": arrivals}
 
@@ -287,8 +331,11 @@ def _layout(order, index, tensors, ops):
     rows = {}
     for name in boxes:
         rows.setdefault(layer[name], []).append(name)
-    x = _place_in_rows(rows, boxes, edges)
-    y, top = {}, 20
+    group = {f"op{op['tensor']}": op["group"] for op in ops} | {f"t{t['id']}": t["group"] for t in tensors}
+    groups = [[n for n in boxes if group[n] == kind] for kind in (FORWARD, BACKWARD, AFTER)]
+    recorded = bool(groups[BACKWARD])
+    x = _place_groups([g for g in groups if g], layer, boxes, edges)
+    y, top = {}, 44 if recorded else 20  # room for the frames' titles
     for level in sorted(rows):
         height = max(boxes[n][1] for n in rows[level])
         for n in rows[level]:
@@ -298,7 +345,38 @@ def _layout(order, index, tensors, ops):
     nodes = {n: {"x": round(x[n] - left + 20, 1), "y": round(y[n], 1), "w": boxes[n][0], "h": boxes[n][1]}
              for n in boxes}
     width = max(v["x"] + v["w"] / 2 for v in nodes.values()) + 20
-    return {"nodes": nodes, "edges": edges, "width": round(width), "height": round(top)}
+    frames = [_frame(title, members, nodes) for title, members in zip(GROUP_TITLES, groups) if members and recorded]
+    return {"nodes": nodes, "edges": edges, "width": round(width), "height": round(top), "groups": frames}
+
+
+GROUP_TITLES = ("the forward pass", "the first backward pass, recorded (create_graph=True)", "ops on the gradient")
+GROUP_GAP = 60  # between the frames of the groups
+
+
+def _place_groups(groups, layer, boxes, edges):
+    """x of every box: each group (the forward graph, the recorded backward graph, ...) laid out alone, side by side."""
+    x, offset = {}, 0.0
+    for members in groups:
+        inside = set(members)
+        rows = {}
+        for name in members:
+            rows.setdefault(layer[name], []).append(name)
+        part = _place_in_rows(rows, boxes, [e for e in edges if e[0] in inside and e[1] in inside])
+        left = min(part[n] - boxes[n][0] / 2 for n in members)
+        for n in members:
+            x[n] = part[n] - left + offset
+        offset = max(x[n] + boxes[n][0] / 2 for n in members) + GROUP_GAP
+    return x
+
+
+def _frame(title, members, nodes):
+    """A titled frame around a group's boxes."""
+    left = min(nodes[n]["x"] - nodes[n]["w"] / 2 for n in members) - 12
+    right = max(nodes[n]["x"] + nodes[n]["w"] / 2 for n in members) + 12
+    top = min(nodes[n]["y"] - nodes[n]["h"] / 2 for n in members) - 28
+    bottom = max(nodes[n]["y"] + nodes[n]["h"] / 2 for n in members) + 12
+    return {"title": title, "x": round(left, 1), "y": round(top, 1), "w": round(right - left, 1),
+            "h": round(bottom - top, 1), "backward": title == GROUP_TITLES[BACKWARD]}
 
 
 def _place_in_rows(rows, boxes, edges, gap=24, sweeps=4):
@@ -354,7 +432,8 @@ def _page(data):
     style = (ASSETS / "explorer.css").read_text(encoding="utf-8")
     payload = script_json(data)
     title = html_text(data["title"])
-    notes = [f'\n  <p id="{key}" class="note">{html_text(data[key])}</p>' for key in ("note", "limits") if data.get(key)]
+    notes = [f'\n  <p id="{key.replace("_", "-")}" class="note">{html_text(data[key])}</p>'
+             for key in ("note", "limits", "second_order") if data.get(key)]
     note = "".join(notes)
     return f"""<!DOCTYPE html>
 <html lang="en">

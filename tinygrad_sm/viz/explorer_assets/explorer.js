@@ -102,6 +102,11 @@
         markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
       el("path", { d: "M0,0 L10,5 L0,10 z", fill: { plain: "#777", hot: "#c0392b", fwd: "#3b7d23" }[kind] }, marker);
     });
+    (L.groups || []).forEach(function (frame) {  // a create_graph gradient: the forward and the recorded backward graph
+      const g = el("g", { "class": "group" + (frame.backward ? " backward" : "") }, canvas);
+      el("rect", { x: frame.x, y: frame.y, width: frame.w, height: frame.h, rx: 8 }, g);
+      el("text", { x: frame.x + 10, y: frame.y + 17, "class": "group-title" }, g).textContent = frame.title;
+    });
     L.edges.forEach(function (edge) {
       const a = L.nodes[edge[0]], b = L.nodes[edge[1]];
       const x1 = a.x, y1 = a.y + a.h / 2, x2 = b.x, y2 = b.y - b.h / 2, mid = (y1 + y2) / 2;
@@ -120,7 +125,8 @@
     });
     data.tensors.forEach(function (tensor) {
       const box = L.nodes["t" + tensor.id];
-      const g = el("g", { "class": "node tensor " + tensor.kind, id: "node-t" + tensor.id, "data-tensor": tensor.id }, canvas);
+      const g = el("g", { "class": "node tensor " + tensor.kind + (tensor.backward ? " backward" : ""),
+        id: "node-t" + tensor.id, "data-tensor": tensor.id }, canvas);
       el("rect", { x: box.x - box.w / 2, y: box.y - box.h / 2, width: box.w, height: box.h, rx: 2 }, g);
       if (tensor.kind === "root") {
         el("rect", { x: box.x - box.w / 2 - 3, y: box.y - box.h / 2 - 3, width: box.w + 6, height: box.h + 6,
@@ -132,7 +138,8 @@
     });
     data.ops.forEach(function (op) {
       const box = L.nodes["op" + op.tensor];
-      const g = el("g", { "class": "node op", id: "node-op" + op.tensor, "data-op": op.tensor }, canvas);
+      const g = el("g", { "class": "node op" + (op.backward ? " backward" : ""), id: "node-op" + op.tensor,
+        "data-op": op.tensor }, canvas);
       el("rect", { x: box.x - box.w / 2, y: box.y - box.h / 2, width: box.w, height: box.h, rx: 10 }, g);
       const text = el("text", { x: box.x, y: box.y - box.h / 2 + PAD + 11, "text-anchor": "middle" }, g);
       const name = el("tspan", { x: box.x, "class": "name", "font-weight": "bold" }, text);
@@ -223,15 +230,22 @@
 
   function label(i) { return esc(data.tensors[i].label); }
 
+  const passName = data.second_order ? "second backward pass" : "backward pass";
+
   function describeStep(step) {
     if (step.phase === "start") {
       return '<div class="phase">start</div><h2>' + esc(step.title) + "</h2><p>Press → (or next) to run the " +
-        "forward pass one op at a time, then the backward pass.</p>";
+        "forward pass one op at a time, then " + (data.second_order ? "the recorded backward ops, then the second " +
+        "backward pass.</p>" : "the backward pass.</p>");
     }
     if (step.phase === "forward") {
       const t = data.tensors[step.node];
-      return '<div class="phase">forward pass · op ' + (data.steps.indexOf(step)) + " of " + step.count + "</div>" +
-        "<h2>" + esc(step.title) + "</h2><p>computes</p><pre id=\"step-value\">" +
+      const what = ["forward pass · op ", "first backward pass, recorded · op ", "ops on the gradient · op "][
+        step.group || 0];
+      const how = step.recorded ? "<p>backward(create_graph=True) ran this step of a backward rule on Tensors, so it " +
+        "is an op of the graph too. It computes</p>" : "<p>computes</p>";
+      return '<div class="phase">' + what + step.number + " of " + step.count + "</div>" +
+        "<h2>" + esc(step.title) + "</h2>" + how + "<pre id=\"step-value\">" +
         esc(t.value_lines.join("\n")) + "</pre>";
     }
     if (step.phase === "after") {
@@ -240,14 +254,15 @@
         "(see the note above the graph). Each tensor that kept a gradient shows it.</p>";
     }
     if (step.phase === "seed") {
-      return '<div class="phase">backward pass · the seed</div><h2>' + esc(step.title) + "</h2>" +
-        "<p>The gradient of the output with respect to itself is 1; each op now hands it back to its inputs.</p>";
+      return '<div class="phase">' + passName + " · the seed</div><h2>" + esc(step.title) + "</h2>" +
+        "<p>The gradient of the output with respect to itself is 1; each op now hands it back to its inputs" +
+        (data.second_order ? ", the recorded backward ops as well as the forward ones." : ".") + "</p>";
     }
     const items = step.inputs.map(function (input) {
       if (input.grad === null) return "<li>" + label(input.tensor) + ": needs no gradient (a constant)</li>";
       return "<li>" + label(input.tensor) + ' receives <span class="grad">' + esc(input.grad) + "</span></li>";
     }).join("");
-    return '<div class="phase">backward pass · step ' + step.number + " of " + step.count + "</div>" +
+    return '<div class="phase">' + passName + " · step " + step.number + " of " + step.count + "</div>" +
       "<h2>" + esc(step.title) + '</h2><div class="rule" id="step-rule">' + esc(step.rule) + "</div>" +
       '<p>G = dL/d' + label(step.node) + ' = <span class="grad" id="step-G">' + esc(step.G) + "</span></p>" +
       '<ul class="inputs">' + items + "</ul>";
