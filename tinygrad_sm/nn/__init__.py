@@ -13,10 +13,11 @@ from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNor
 from .loss import (REDUCTIONS, binary_cross_entropy, binary_cross_entropy_with_logits, binary_logistic,
                    cross_entropy, huber_loss, mse, multiclass_perceptron_loss, nll_loss, perceptron_loss,
                    smooth_l1_loss)
+from .containers import ModuleDict, ModuleList, Parameter
 from .module import Module, Sequential
 from .utils import clip_grad_norm_
 
-__all__ = ["Module", "Sequential",
+__all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Parameter",
            "Linear", "Identity", "Flatten", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
            "cross_entropy", "mse", "binary_logistic", "perceptron_loss", "multiclass_perceptron_loss",
