@@ -56,13 +56,140 @@ def _probability_targets(target, pred, loss):
 
 # ---------------------------------------------------------------- the notes' losses
 
-def cross_entropy(logits, target, reduction="mean"):
-    """f_CE = -(1/n) Σ_i Σ_k y_k^(i) log softmax(z^(i))_k, fused: its gradient is (Ŷ - Y)/n
-    (notes: Softmax regression; Multi-class classification with Softmax function).
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """f_CE = -(1/n) Σ_i Σ_k y_k^(i) log softmax(z^(i))_k (notes: Softmax regression; Multi-class
+    classification with Softmax function), with PyTorch's options and meanings.
 
-    ``target``: int labels (n,) or probability rows (n, K).
+    ``input``: logits (n, C), (C,) or (n, C, d1, ...). ``target``: int class indices (n,) (or
+    (n, d1, ...)), or float probabilities of ``input``'s shape. ``weight``: C class weights; with
+    "mean" the sum is divided by the summed weights of the counted targets. ``ignore_index``: a
+    class index whose targets add nothing. ``label_smoothing`` ε mixes the target with the uniform
+    distribution: (1 - ε) y + ε / C. Without any option the fused op is used: its gradient is
+    (Ŷ - Y)/n; with one, the loss is composed of log_softmax and products, so the gradient is theirs.
     """
-    return logits.softmax_cross_entropy(target, reduction=reduction)
+    logits = _as_tensor(input, "cross_entropy")
+    reduction = checks.reduction(reduction, "cross_entropy")
+    smoothing = _fraction("cross_entropy", "label_smoothing", label_smoothing)
+    scores, target, batch_shape = _class_rows(logits, target, "cross_entropy")
+    weight = _class_weights(weight, scores.shape[1], scores.dtype, "cross_entropy")
+    if target.dtype.kind == "f" and target.shape == scores.shape:
+        loss = _soft_target_loss(scores, target, weight, smoothing, reduction)
+    else:
+        labels = _labels(target, scores.shape[1], ignore_index, "cross_entropy")
+        if weight is None and smoothing == 0 and not (labels == ignore_index).any():
+            loss = scores.softmax_cross_entropy(labels, reduction)  # the fused op: (Ŷ - Y)/n
+        else:
+            loss = _weighted_nll(scores.log_softmax(axis=1), labels, weight, ignore_index, reduction, smoothing)
+    return loss.reshape(batch_shape) if reduction == "none" else loss
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-w_y log p_y per row of log-probabilities (n, C) (or (C,), (n, C, d1, ...)) and int class indices:
+    with log_softmax, the cross-entropy. ``weight`` and ``ignore_index`` mean what they mean in
+    ``cross_entropy``."""
+    log_probs = _as_tensor(input, "nll_loss")
+    reduction = checks.reduction(reduction, "nll_loss")
+    scores, target, batch_shape = _class_rows(log_probs, target, "nll_loss")
+    weight = _class_weights(weight, scores.shape[1], scores.dtype, "nll_loss")
+    labels = _labels(target, scores.shape[1], ignore_index, "nll_loss")
+    loss = _weighted_nll(scores, labels, weight, ignore_index, reduction, 0.0)
+    return loss.reshape(batch_shape) if reduction == "none" else loss
+
+
+def _fraction(owner, name, value):
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) \
+            or not 0 <= value <= 1:
+        raise ValueError(f"{owner}: {name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _class_rows(scores, target, loss):
+    """The scores as rows (m, C) with the class axis last, the target to match, and the shape of one loss each."""
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if scores.ndim == 0 or scores.shape[scores.ndim > 1] == 0:
+        raise ValueError(f"{loss}: input of shape {scores.shape} has no class axis (expected (n, C), (C,) "
+                         "or (n, C, d1, ...))")
+    if target.dtype.kind in "iub" and target.shape == scores.shape and scores.ndim >= 2:
+        raise ValueError(f"{loss}: target looks like one-hot rows (int, shape {target.shape}); pass class indices "
+                         "y.argmax(1) or float probabilities")
+    soft = target.dtype.kind == "f" and target.shape == scores.shape
+    batch_shape = scores.shape[:1] + scores.shape[2:] if scores.ndim > 1 else ()
+    if not soft and target.shape != batch_shape:
+        raise ValueError(f"{loss}: target of shape {target.shape} for input of shape {scores.shape}; expected "
+                         f"class indices of shape {batch_shape} or probabilities of shape {scores.shape}")
+    num_classes = scores.shape[scores.ndim > 1]
+    if scores.ndim > 2:  # (n, C, d1, ...): the class axis goes last, then every position is a row
+        order = (0,) + tuple(range(2, scores.ndim)) + (1,)
+        scores = scores.permute(*order)
+        target = target.transpose(order) if soft else target
+    rows = scores.reshape(-1, num_classes)
+    return rows, (target.reshape(-1, num_classes) if soft else target.reshape(-1)), batch_shape
+
+
+def _class_weights(weight, num_classes, dtype, loss):
+    if weight is None:
+        return None
+    weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if weight.dtype.kind not in "iuf" or weight.shape != (num_classes,):
+        raise ValueError(f"{loss}: weight must be {num_classes} numbers, one per class, got "
+                         f"{checks.short(weight)} (reduction goes by keyword: reduction='sum')")
+    return weight.astype(dtype)
+
+
+def _labels(target, num_classes, ignore_index, loss):
+    """Int64 class indices; every one not equal to ``ignore_index`` must be in 0..C-1."""
+    if target.size and target.dtype.kind == "f" and (not np.isfinite(target).all() or (target != np.round(target)).any()):
+        raise TypeError(f"{loss}: class indices must be ints, got dtype {target.dtype} with fractions "
+                        f"(probability targets need the input's shape)")
+    if target.size and target.dtype.kind not in "iuf":
+        raise TypeError(f"{loss}: class indices must be ints, got dtype {target.dtype}")
+    labels = target.astype(np.int64)
+    counted = labels[labels != ignore_index]
+    if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
+        bad = counted[(counted < 0) | (counted >= num_classes)][0]
+        raise ValueError(f"{loss}: label {bad} is out of range for {num_classes} classes")
+    return labels
+
+
+def _weighted_nll(log_probs, labels, weight, ignore_index, reduction, smoothing):
+    """(1 - ε) Σ -w_y log p_y + (ε / C) Σ_k -w_k log p_k over the counted rows, as PyTorch reduces it:
+    "mean" divides by the summed w_y of the counted rows (NaN when none is counted)."""
+    num_classes = log_probs.shape[1]
+    counted = labels != ignore_index
+    safe = np.where(counted, labels, 0)
+    class_weight = np.ones(num_classes, log_probs.dtype) if weight is None else weight
+    picked = np.zeros(log_probs.shape, log_probs.dtype)
+    picked[np.arange(len(safe)), safe] = class_weight[safe] * counted  # w_y at the target, 0 if ignored
+    coefficients = (1 - smoothing) * picked
+    if smoothing:
+        coefficients += (smoothing / num_classes) * class_weight * counted[:, None].astype(log_probs.dtype)
+    per_row = -(log_probs * coefficients).sum(axis=1)
+    if reduction == "none":
+        return per_row
+    if reduction == "sum":
+        return per_row.sum()
+    return _divide_or_nan(per_row.sum(), picked.sum())
+
+
+def _divide_or_nan(total, count):
+    """total / count; when count is 0, NaN with zero gradients (PyTorch's mean over no counted target)."""
+    if count == 0:
+        return total * 0 + np.asarray(np.nan, total.dtype)
+    return total / np.asarray(count, total.dtype)
+
+
+def _soft_target_loss(scores, target, weight, smoothing, reduction):
+    """-Σ_k w_k t_k log softmax(z)_k per row, t smoothed to (1 - ε) t + ε / C; "mean" divides by the rows."""
+    num_classes = scores.shape[1]
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / num_classes
+    if weight is None and not smoothing:
+        return scores.softmax_cross_entropy(target, reduction)  # the fused op: (Ŷ Σ_k t_k - T)/n
+    coefficients = (target * (1 if weight is None else weight)).astype(scores.dtype)
+    per_row = -(scores.log_softmax(axis=1) * coefficients).sum(axis=1)
+    if reduction == "none":
+        return per_row
+    return per_row.sum() if reduction == "sum" else _divide_or_nan(per_row.sum(), len(per_row))
 
 
 def mse(pred, target, reduction="mean"):
@@ -141,22 +268,6 @@ def binary_cross_entropy(p, target, reduction="mean"):
     floor = float(np.exp(LOG_FLOOR))
     log_p, log_q = p.clip(min=floor).log(), (1 - p).clip(min=floor).log()
     return _reduce(-(log_p * t + log_q * (1 - t)), reduction, "binary_cross_entropy")
-
-
-def nll_loss(log_probs, labels, reduction="mean"):
-    """-log p_y per row of log-probabilities (n, K) and int labels (n,): with log_softmax, the cross-entropy."""
-    _as_tensor(log_probs, "nll_loss")
-    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-    if log_probs.ndim != 2 or labels.shape != log_probs.shape[:1]:
-        raise ValueError(f"nll_loss: need log-probabilities (n, K) and n labels, got shapes {log_probs.shape} "
-                         f"and {labels.shape}")
-    if labels.size and labels.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: labels must be ints, got dtype {labels.dtype}")
-    num_classes = log_probs.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
-        raise ValueError(f"nll_loss: label {bad} is out of range for {num_classes} classes")
-    return _reduce(-log_probs[np.arange(len(labels)), labels], reduction, "nll_loss")
 
 
 def huber_loss(pred, target, reduction="mean", delta=1.0):
