@@ -61,9 +61,7 @@ def _plain(cls):
 
 
 def _gelu_from_torch(m):
-    if m.approximate != "tanh":
-        _refuse(m, "tinygrad_sm's GELU is the tanh form: use torch.nn.GELU(approximate='tanh')")
-    return nn.GELU()
+    return nn.GELU(approximate=m.approximate)
 
 
 def _softplus_from_torch(m):
@@ -124,7 +122,7 @@ BRIDGES = [
     Bridge(nn.LeakyReLU, torch.nn.LeakyReLU, lambda m: torch.nn.LeakyReLU(m.negative_slope),
            lambda m: nn.LeakyReLU(m.negative_slope)),
     Bridge(nn.ELU, torch.nn.ELU, lambda m: torch.nn.ELU(m.alpha), lambda m: nn.ELU(m.alpha)),
-    Bridge(nn.GELU, torch.nn.GELU, lambda m: torch.nn.GELU(approximate="tanh"), _gelu_from_torch),
+    Bridge(nn.GELU, torch.nn.GELU, lambda m: torch.nn.GELU(approximate=m.approximate), _gelu_from_torch),
     Bridge(nn.Softplus, torch.nn.Softplus, _plain(torch.nn.Softplus), _softplus_from_torch),
     Bridge(nn.Softmax, torch.nn.Softmax, lambda m: torch.nn.Softmax(m.axis), _softmax_from_torch(nn.Softmax)),
     Bridge(nn.LogSoftmax, torch.nn.LogSoftmax, lambda m: torch.nn.LogSoftmax(m.axis),

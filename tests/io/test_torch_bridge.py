@@ -23,7 +23,7 @@ def layers(dtype):
         "LayerNorm": nn.LayerNorm(4, dtype=dtype), "LayerNorm(no affine)": nn.LayerNorm(4, elementwise_affine=False),
         "BatchNorm1d": nn.BatchNorm1d(4, momentum=0.3, dtype=dtype),
         "ReLU": nn.ReLU(), "Tanh": nn.Tanh(), "Sigmoid": nn.Sigmoid(), "LeakyReLU": nn.LeakyReLU(0.2),
-        "ELU": nn.ELU(0.7), "GELU": nn.GELU(), "Softplus": nn.Softplus(), "Softmax": nn.Softmax(-1),
+        "ELU": nn.ELU(0.7), "GELU": nn.GELU(), "GELU(tanh)": nn.GELU(approximate="tanh"), "Softplus": nn.Softplus(), "Softmax": nn.Softmax(-1),
         "LogSoftmax": nn.LogSoftmax(1),
     }
 
@@ -187,7 +187,7 @@ def test_a_module_without_a_counterpart_is_named():
 
 
 @pytest.mark.parametrize("layer, match", [
-    (lambda: torch.nn.GELU(), "tanh form"), (lambda: torch.nn.Softplus(beta=2), "beta = 1"),
+    (lambda: torch.nn.Softplus(beta=2), "beta = 1"),
     (lambda: torch.nn.Softmax(), "dim=None"), (lambda: torch.nn.LayerNorm(3, bias=False), "bias=False"),
     (lambda: torch.nn.BatchNorm1d(3, affine=False), "affine"), (lambda: torch.nn.Embedding(3, 2, padding_idx=0),
                                                                  "padding_idx")])

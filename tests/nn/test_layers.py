@@ -36,8 +36,8 @@ def test_dropout_masks_are_reproducible_from_the_seed():
     a, b = nn.Dropout(0.5, rng=3), nn.Dropout(0.5, rng=3)
     x = Tensor(np.ones((4, 4)))
     np.testing.assert_array_equal(a(x).data, b(x).data)
-    with pytest.raises(ValueError, match=r"Dropout: p must be a number in \[0, 1\), got 1"):
-        nn.Dropout(1)
+    with pytest.raises(ValueError, match=r"Dropout: p must be a number in \[0, 1\], got 1.5"):
+        nn.Dropout(1.5)
 
 
 # ---------------------------------------------------------------- LayerNorm, BatchNorm1d

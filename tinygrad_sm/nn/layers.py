@@ -77,12 +77,14 @@ class Dropout(Module):
     Generator or a seed, for reproducible masks (set ``layer.rng`` again to re-seed)."""
 
     def __init__(self, p=0.5, rng=None):
-        self.p = real_number("Dropout", "p", p, lambda v: 0 <= v < 1, "a number in [0, 1)")
+        self.p = real_number("Dropout", "p", p, lambda v: 0 <= v <= 1, "a number in [0, 1]")
         self.rng = checks.make_rng(rng, "Dropout")
 
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
+        if self.p == 1:  # every element dropped: zeros, as PyTorch (no 1/(1 - p))
+            return x * np.zeros((), x.dtype if x.dtype.kind == "f" else DEFAULT_DTYPE)
         keep = self.rng.random(x.shape) >= self.p
         dtype = x.dtype if x.dtype.kind == "f" else DEFAULT_DTYPE
         with np.errstate(over="ignore"):  # 1/(1 - p) past float16's range is inf, as in PyTorch ...

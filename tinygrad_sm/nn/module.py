@@ -13,10 +13,14 @@ from ..autograd import Tensor, checks
 
 
 def refuse_plain_dict_of_modules(owner, name, value):
-    """A dict holding modules or parameters would silently drop them (PyTorch ignores it): refuse it."""
-    if isinstance(value, dict) and not isinstance(value, Module):
-        held = [key for key, item in value.items()
-                if isinstance(item, Module) or (isinstance(item, Tensor) and item.requires_grad)]
+    """A dict holding modules or parameters would silently drop them (PyTorch ignores it): refuse it.
+
+    A module that overrides ``named_parameters`` lists its own parameters, so its dict of them is its business.
+    """
+    if isinstance(value, dict):
+        own_listing = type(owner).named_parameters is not Module.named_parameters
+        held = [key for key, item in value.items() if isinstance(item, Module)
+                or (isinstance(item, Tensor) and item.requires_grad and not own_listing)]
         if held:
             raise TypeError(f"{type(owner).__name__}.{name}: a plain dict of modules or parameters (keys {held[:3]}) "
                             "would leave them out of parameters() and state_dict(); use nn.ModuleDict(...) "
