@@ -89,7 +89,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     ``cross_entropy``."""
     log_probs = _as_tensor(input, "nll_loss")
     reduction = checks.reduction(reduction, "nll_loss")
-    scores, target, batch_shape = _class_rows(log_probs, target, "nll_loss")
+    scores, rows_target, batch_shape = _class_rows(log_probs, target, "nll_loss")
+    if rows_target.ndim == 2:
+        raise ValueError(f"nll_loss: target of shape {log_probs.shape} holds probabilities; nll_loss takes class "
+                         f"indices of shape {batch_shape} (cross_entropy takes probabilities)")
+    target = rows_target
     weight = _class_weights(weight, scores.shape[1], scores.dtype, "nll_loss")
     labels = _labels(target, scores.shape[1], ignore_index, "nll_loss")
     loss = _weighted_nll(scores, labels, weight, ignore_index, reduction, 0.0)
@@ -249,25 +253,73 @@ def multiclass_perceptron_loss(z, y, reduction="mean"):
 
 # ---------------------------------------------------------------- more losses
 
-def binary_cross_entropy_with_logits(z, target, reduction="mean"):
-    """-[t log σ(z) + (1 - t) log(1 - σ(z))] = softplus(z) - t z, stable for any z; t ∈ [0, 1]."""
-    t = _probability_targets(target, _as_tensor(z, "binary_cross_entropy_with_logits"),
-                             "binary_cross_entropy_with_logits")
-    return _reduce(z.softplus() - z * t, reduction, "binary_cross_entropy_with_logits")
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """-w [p t log σ(z) + (1 - t) log(1 - σ(z))] = w [p t softplus(-z) + (1 - t) softplus(z)], stable for any z;
+    t ∈ [0, 1]; ``weight`` w scales each element, ``pos_weight`` p (per class, the last axis) the positive term."""
+    z = _as_tensor(input, "binary_cross_entropy_with_logits")
+    t = _probability_targets(target, z, "binary_cross_entropy_with_logits")
+    weight = _broadcast_weight(weight, z, "binary_cross_entropy_with_logits", "weight")
+    pos_weight = _broadcast_weight(pos_weight, z, "binary_cross_entropy_with_logits", "pos_weight")
+    if pos_weight is None:
+        per_element = z.softplus() - z * t  # t softplus(-z) + (1 - t) softplus(z), as softplus(-z) = softplus(z) - z
+    else:
+        per_element = (-z).softplus() * (pos_weight * t) + z.softplus() * (1 - t)
+    return _reduce(per_element if weight is None else per_element * weight, reduction,
+                   "binary_cross_entropy_with_logits")
 
 
 LOG_FLOOR = -100.0  # PyTorch's binary_cross_entropy clamps log p and log(1 - p) at -100
 
 
-def binary_cross_entropy(p, target, reduction="mean"):
-    """-[t log p + (1 - t) log(1 - p)] for probabilities p ∈ [0, 1]; each log is clamped at -100 (as PyTorch)."""
-    t = _probability_targets(target, _as_tensor(p, "binary_cross_entropy"), "binary_cross_entropy")
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w [t log p + (1 - t) log(1 - p)] for probabilities p ∈ [0, 1]; each log is clamped at -100 (as PyTorch)."""
+    p = _as_tensor(input, "binary_cross_entropy")
+    t = _probability_targets(target, p, "binary_cross_entropy")
+    weight = _broadcast_weight(weight, p, "binary_cross_entropy", "weight")
     if p.size and (np.isnan(p.data).any() or p.data.min() < 0 or p.data.max() > 1):
         raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got values from "
                          f"{p.data.min()} to {p.data.max()} (use binary_cross_entropy_with_logits for scores)")
     floor = float(np.exp(LOG_FLOOR))
     log_p, log_q = p.clip(min=floor).log(), (1 - p).clip(min=floor).log()
-    return _reduce(-(log_p * t + log_q * (1 - t)), reduction, "binary_cross_entropy")
+    per_element = -(log_p * t + log_q * (1 - t))
+    return _reduce(per_element if weight is None else per_element * weight, reduction, "binary_cross_entropy")
+
+
+def _broadcast_weight(weight, x, loss, name):
+    """``weight`` as an array of x's dtype that broadcasts to x's shape (None stays None)."""
+    if weight is None:
+        return None
+    weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if weight.dtype.kind not in "iuf" or np.broadcast_shapes(weight.shape, x.shape) != x.shape:
+        raise ValueError(f"{loss}: {name} of shape {weight.shape} does not broadcast to the input's shape {x.shape}")
+    return weight.astype(x.dtype)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|z - y| elementwise, reduced; shapes must match exactly (as mse)."""
+    t = _same_shape_target(target, _as_tensor(input, "l1_loss"), "l1_loss")
+    return _reduce((input - t).abs(), reduction, "l1_loss")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """PyTorch's name for ``mse``: (z - y)² elementwise, reduced; shapes must match exactly."""
+    return mse(_as_tensor(input, "mse_loss"), target, reduction)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """Σ t (log t - x) for log-probabilities x and probabilities t (log-probabilities if ``log_target``), elementwise
+    with 0 where t = 0; "batchmean" divides the sum by the batch size (the KL divergence PyTorch recommends)."""
+    x = _as_tensor(input, "kl_div")
+    t = _same_shape_target(target, x, "kl_div")
+    if log_target:
+        per_element = -(x - t) * np.exp(t)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_t = np.where(t > 0, np.log(np.where(t > 0, t, 1)), 0)
+        per_element = -(x - log_t) * t
+    if reduction == "batchmean":
+        return per_element.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(per_element, reduction, "kl_div")
 
 
 def huber_loss(pred, target, reduction="mean", delta=1.0):
@@ -281,10 +333,12 @@ def huber_loss(pred, target, reduction="mean", delta=1.0):
 
 
 def smooth_l1_loss(pred, target, reduction="mean", beta=1.0):
-    """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1)."""
+    """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1); β = 0 is l1_loss."""
     t = _same_shape_target(target, _as_tensor(pred, "smooth_l1_loss"), "smooth_l1_loss")
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"smooth_l1_loss: beta must be a finite number > 0, got {beta!r}")
+    if not np.isfinite(beta) or beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be a finite number >= 0, got {beta!r}")
+    if beta == 0:
+        return l1_loss(pred, t, reduction)
     d = pred - t
     small = np.abs(d.data) < beta
     return _reduce(where(small, d.square() * (0.5 / beta), d.abs() - 0.5 * beta), reduction, "smooth_l1_loss")
