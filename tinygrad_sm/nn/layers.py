@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor, checks, no_grad
-from .module import Module, positive_int
+from .module import Module, positive_int, same_dtype
 
 
 def real_number(owner, name, value, within, what):
@@ -44,6 +44,7 @@ class Linear(Module):
         self.bias = Tensor(np.zeros(self.out_features, dtype=dtype), requires_grad=True, name="b") if bias else None
 
     def forward(self, x):
+        same_dtype(self, x, self.weight)
         z = x @ self.weight.T  # the notes' X W
         return z + self.bias if self.bias is not None else z
 
@@ -114,6 +115,8 @@ class LayerNorm(Module):
         n = len(self.normalized_shape)
         if x.shape[x.ndim - n:] != self.normalized_shape:
             raise ValueError(f"LayerNorm: input of shape {x.shape} does not end in {self.normalized_shape}")
+        if self.weight is not None:
+            same_dtype(self, x, self.weight)
         axes = tuple(range(-n, 0))
         centered = x - x.mean(axis=axes, keepdims=True)
         out = centered / (centered.square().mean(axis=axes, keepdims=True) + self.eps).sqrt()
@@ -145,6 +148,7 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d: expected input (n, {self.num_features}) or (n, {self.num_features}, L), "
                              f"got shape {x.shape}")
+        same_dtype(self, x, self.weight)
         axes = (0,) if x.ndim == 2 else (0, 2)
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)
         if self.training:

@@ -27,6 +27,19 @@ def refuse_plain_dict_of_modules(owner, name, value):
                             "(or nn.ModuleList for a list)")
 
 
+def same_dtype(layer, x, parameter):
+    """The dtype rule: a layer computes in its parameters' dtype and refuses other input, as PyTorch does.
+
+    numpy would promote float32 weights and float64 data to a float64 result without a word; PyTorch
+    raises. Here the error names the layer, both dtypes and both fixes.
+    """
+    if x.dtype != parameter.dtype:
+        name = type(layer).__name__
+        raise TypeError(f"{name}: input is {x.dtype} but the layer's parameters are {parameter.dtype}; convert the "
+                        f"input (x.float() for float32, or X.astype(np.{parameter.dtype})) or the model "
+                        f"(model.double() / model.to(np.{x.dtype}))")
+
+
 def positive_int(owner, name, n):
     """``n`` as an int >= 1, or a ValueError naming ``owner`` and the argument ``name``."""
     if not checks.is_int(n) or n < 1:
@@ -226,7 +239,6 @@ class Module:
             if tensor.data.dtype.kind == "f" and tensor.data.dtype != dtype:
                 tensor.data = tensor.data.astype(dtype)
                 tensor.grad = None if tensor.grad is None else tensor.grad.astype(dtype)
-                tensor._bump_version()  # a graph recorded before the cast refuses backward
         return self
 
     def double(self):
