@@ -22,7 +22,7 @@ ONE_OP = {  # op name -> a function of x (n, 3) with values in [0.5, 2] using th
     "clone": lambda x: x.clone(), "square": lambda x: x.square(), "log1p": lambda x: x.log1p(),
     "expm1": lambda x: x.expm1(), "leaky_relu": lambda x: (x - 1).leaky_relu(0.1), "elu": lambda x: (x - 1).elu(0.7),
     "gelu": lambda x: (x * 3 - 3).gelu(), "gelu_tanh": lambda x: (x * 3 - 3).gelu(approximate="tanh"),
-    "erf": lambda x: (x - 1.2).erf(), "clip": lambda x: x.clip(0.7, 1.5),
+    "erf": lambda x: (x - 1.2).erf(), "normal_cdf": lambda x: (x * 2 - 2).normal_cdf(), "clip": lambda x: x.clip(0.7, 1.5),
     "sum": lambda x: x.sum(axis=1), "mean": lambda x: x.mean(axis=1, keepdims=True), "max": lambda x: x.amax(axis=1),
     "min": lambda x: x.amin(axis=-1, keepdims=True), "softmax": lambda x: x.softmax(1),
     "log_softmax": lambda x: x.log_softmax(-1), "reshape": lambda x: x.reshape(-1, 3, 1),
