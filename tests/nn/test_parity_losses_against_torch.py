@@ -204,6 +204,17 @@ def test_loss_modules_match_their_pytorch_twins(make, make_twin, x, target):
     assert make().parameters() == []
 
 
+@pytest.mark.parametrize("make, match", [
+    (lambda: nn.CrossEntropyLoss(label_smoothing=-0.1), r"CrossEntropyLoss: label_smoothing must be a number in \[0, 1\]"),
+    (lambda: nn.HuberLoss(delta=0), "HuberLoss: delta must be a finite number > 0, got 0"),
+    (lambda: nn.SmoothL1Loss(beta=float("nan")), "SmoothL1Loss: beta must be a finite number >= 0, got nan"),
+    (lambda: nn.SmoothL1Loss(beta="1"), "SmoothL1Loss: beta must be"),
+])
+def test_loss_modules_check_their_settings_when_made(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
 def test_loss_modules_refuse_an_unknown_reduction_when_made():
     with pytest.raises(ValueError, match="CrossEntropyLoss: unknown reduction 'avg'"):
         nn.CrossEntropyLoss(reduction="avg")

@@ -69,7 +69,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     """
     logits = _as_tensor(input, "cross_entropy")
     reduction = checks.reduction(reduction, "cross_entropy")
-    smoothing = _fraction("cross_entropy", "label_smoothing", label_smoothing)
+    smoothing = fraction("cross_entropy", "label_smoothing", label_smoothing)
     scores, target, batch_shape = _class_rows(logits, target, "cross_entropy")
     weight = _class_weights(weight, scores.shape[1], scores.dtype, "cross_entropy")
     if target.dtype.kind == "f" and target.shape == scores.shape:
@@ -100,11 +100,23 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return loss.reshape(batch_shape) if reduction == "none" else loss
 
 
-def _fraction(owner, name, value):
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) \
-            or not 0 <= value <= 1:
-        raise ValueError(f"{owner}: {name} must be a number in [0, 1], got {value!r}")
+def _real(owner, name, value, within, what):
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
     return float(value)
+
+
+def fraction(owner, name, value):
+    """``value`` as a float in [0, 1], or a ValueError naming ``owner`` and ``name``."""
+    return _real(owner, name, value, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+
+
+def huber_delta(owner, delta):
+    return _real(owner, "delta", delta, lambda v: 0 < v < np.inf, "a finite number > 0")
+
+
+def smooth_l1_beta(owner, beta):
+    return _real(owner, "beta", beta, lambda v: 0 <= v < np.inf, "a finite number >= 0")
 
 
 def _class_rows(scores, target, loss):
@@ -325,8 +337,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
 def huber_loss(pred, target, reduction="mean", delta=1.0):
     """½ d² where |d| ≤ δ, δ(|d| - ½δ) beyond (d = pred - target): quadratic near 0, linear in the tails."""
     t = _same_shape_target(target, _as_tensor(pred, "huber_loss"), "huber_loss")
-    if not np.isfinite(delta) or delta <= 0:
-        raise ValueError(f"huber_loss: delta must be a finite number > 0, got {delta!r}")
+    delta = huber_delta("huber_loss", delta)
     d = pred - t
     small = np.abs(d.data) <= delta
     return _reduce(where(small, 0.5 * d.square(), delta * (d.abs() - 0.5 * delta)), reduction, "huber_loss")
@@ -335,8 +346,7 @@ def huber_loss(pred, target, reduction="mean", delta=1.0):
 def smooth_l1_loss(pred, target, reduction="mean", beta=1.0):
     """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1); β = 0 is l1_loss."""
     t = _same_shape_target(target, _as_tensor(pred, "smooth_l1_loss"), "smooth_l1_loss")
-    if not np.isfinite(beta) or beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be a finite number >= 0, got {beta!r}")
+    beta = smooth_l1_beta("smooth_l1_loss", beta)
     if beta == 0:
         return l1_loss(pred, t, reduction)
     d = pred - t

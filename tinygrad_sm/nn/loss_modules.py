@@ -7,8 +7,8 @@ a class ``weight`` and ``pos_weight`` are buffers: in ``state_dict()``, never pa
 import numpy as np
 
 from ..autograd import Tensor, checks
-from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
-                   l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, fraction, huber_delta,
+                   huber_loss, kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_beta, smooth_l1_loss)
 from .module import Module
 
 
@@ -40,7 +40,8 @@ class CrossEntropyLoss(_Loss):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction)
         self._keep("weight", weight)
-        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+        self.ignore_index = ignore_index
+        self.label_smoothing = fraction("CrossEntropyLoss", "label_smoothing", label_smoothing)
 
     def forward(self, input, target):
         return cross_entropy(input, target, weight=self._array("weight"), ignore_index=self.ignore_index,
@@ -103,7 +104,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction)
-        self.delta = delta
+        self.delta = huber_delta("HuberLoss", delta)
 
     def forward(self, input, target):
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
@@ -114,7 +115,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, reduction="mean", beta=1.0):
         super().__init__(reduction)
-        self.beta = beta
+        self.beta = smooth_l1_beta("SmoothL1Loss", beta)
 
     def forward(self, input, target):
         return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
