@@ -7,6 +7,7 @@ import pytest
 
 import tinygrad_sm.nn.functional as F
 from tinygrad_sm import Tensor, nn
+from tinygrad_sm.autograd import gradcheck, gradgradcheck
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 TF, TN = torch.nn.functional, torch.nn
@@ -225,3 +226,20 @@ def test_loss_modules_refuse_an_unknown_reduction_when_made():
 def test_the_old_names_still_work():
     assert nn.cross_entropy is F.cross_entropy and nn.nll_loss is F.nll_loss
     np.testing.assert_array_equal(nn.mse(Tensor(PRED), TARGET).data, F.mse_loss(Tensor(PRED), TARGET).data)
+
+
+@pytest.mark.parametrize("target, kwargs", [
+    (WITH_IGNORED, dict(weight=CLASS_WEIGHT, label_smoothing=0.2)),
+    (PROBS, dict(weight=CLASS_WEIGHT, label_smoothing=0.1)),
+    (LABELS, dict(reduction="none", label_smoothing=0.3)),
+])
+def test_the_composed_cross_entropy_passes_gradcheck_and_gradgradcheck(target, kwargs):
+    z = Tensor(LOGITS.copy(), requires_grad=True)
+    assert gradcheck(lambda t: F.cross_entropy(t, target, **kwargs), z)
+    assert gradgradcheck(lambda t: F.cross_entropy(t, target, **kwargs), z)
+
+
+@pytest.mark.parametrize("name", ["bce logits weight pos_weight", "huber_loss", "kl_div", "l1_loss"])
+def test_other_losses_pass_gradcheck(name):
+    ours, _, x, target, kwargs = OTHER_LOSSES[name]
+    assert gradcheck(lambda t: ours(t, target, **kwargs), Tensor(x.copy(), requires_grad=True))
