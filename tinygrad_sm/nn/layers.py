@@ -9,14 +9,7 @@ import math
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor, checks, no_grad
-from .module import Module, positive_int, same_dtype
-
-
-def real_number(owner, name, value, within, what):
-    """``value`` (a Python or numpy real number) as a float if ``within(value)``; else a ValueError naming it."""
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
-        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
-    return float(value)
+from .module import Module, positive_int, real_number, same_dtype
 
 
 def _eps(owner, eps):

@@ -8,6 +8,7 @@ returns a scalar Tensor built from the engine's ops, so its gradient is the ops'
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor, checks, where
+from .module import real_number
 
 REDUCTIONS = checks.REDUCTIONS
 
@@ -100,23 +101,17 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return loss.reshape(batch_shape) if reduction == "none" else loss
 
 
-def _real(owner, name, value, within, what):
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
-        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
-    return float(value)
-
-
 def fraction(owner, name, value):
     """``value`` as a float in [0, 1], or a ValueError naming ``owner`` and ``name``."""
-    return _real(owner, name, value, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+    return real_number(owner, name, value, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 def huber_delta(owner, delta):
-    return _real(owner, "delta", delta, lambda v: 0 < v < np.inf, "a finite number > 0")
+    return real_number(owner, "delta", delta, lambda v: 0 < v < np.inf, "a finite number > 0")
 
 
 def smooth_l1_beta(owner, beta):
-    return _real(owner, "beta", beta, lambda v: 0 <= v < np.inf, "a finite number >= 0")
+    return real_number(owner, "beta", beta, lambda v: 0 <= v < np.inf, "a finite number >= 0")
 
 
 def _class_rows(scores, target, loss):

@@ -40,6 +40,13 @@ def same_dtype(layer, x, parameter):
                         f"(model.double() / model.to(np.{x.dtype}))")
 
 
+def real_number(owner, name, value, within, what):
+    """``value`` (a Python or numpy real number) as a float if ``within(value)``; else a ValueError naming it."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
+    return float(value)
+
+
 def positive_int(owner, name, n):
     """``n`` as an int >= 1, or a ValueError naming ``owner`` and the argument ``name``."""
     if not checks.is_int(n) or n < 1:
