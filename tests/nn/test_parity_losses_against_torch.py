@@ -206,7 +206,8 @@ def test_loss_modules_match_their_pytorch_twins(make, make_twin, x, target):
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: nn.CrossEntropyLoss(label_smoothing=-0.1), r"CrossEntropyLoss: label_smoothing must be a number in \[0, 1\]"),
+    (lambda: nn.CrossEntropyLoss(label_smoothing=-0.1),
+     r"CrossEntropyLoss: label_smoothing must be a number in \[0, 1\]"),
     (lambda: nn.HuberLoss(delta=0), "HuberLoss: delta must be a finite number > 0, got 0"),
     (lambda: nn.SmoothL1Loss(beta=float("nan")), "SmoothL1Loss: beta must be a finite number >= 0, got nan"),
     (lambda: nn.SmoothL1Loss(beta="1"), "SmoothL1Loss: beta must be"),

@@ -149,7 +149,8 @@ def _class_weights(weight, num_classes, dtype, loss):
 
 def _labels(target, num_classes, ignore_index, loss):
     """Int64 class indices; every one not equal to ``ignore_index`` must be in 0..C-1."""
-    if target.size and target.dtype.kind == "f" and (not np.isfinite(target).all() or (target != np.round(target)).any()):
+    fractional = target.dtype.kind == "f" and (not np.isfinite(target).all() or (target != np.round(target)).any())
+    if target.size and fractional:
         raise TypeError(f"{loss}: class indices must be ints, got dtype {target.dtype} with fractions "
                         f"(probability targets need the input's shape)")
     if target.size and target.dtype.kind not in "iuf":
@@ -339,7 +340,8 @@ def huber_loss(pred, target, reduction="mean", delta=1.0):
 
 
 def smooth_l1_loss(pred, target, reduction="mean", beta=1.0):
-    """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1); β = 0 is l1_loss."""
+    """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1);
+    β = 0 is l1_loss."""
     t = _same_shape_target(target, _as_tensor(pred, "smooth_l1_loss"), "smooth_l1_loss")
     beta = smooth_l1_beta("smooth_l1_loss", beta)
     if beta == 0:
