@@ -249,11 +249,24 @@ def diverged(estimator, epoch, detail, hint):
     return ValueError(f"{type(estimator).__name__}: training diverged at epoch {epoch} ({detail}); {hint}")
 
 
+def module_input(module, X):
+    """X as a Tensor of the module's parameter dtype: a layer refuses other dtypes (the dtype rule), and the
+    estimators validate X as float64 for scikit-learn while their networks keep float32 parameters."""
+    return Tensor(np.asarray(X).astype(module.parameters()[0].dtype, copy=False))
+
+
+def float64_outputs(module, X):
+    """The module's outputs for float64 X, computed in float64 by a float64 copy of the module: predictions do
+    not depend on how rows are batched (float32 matmuls do, in the last bits), and ``module_`` stays float32."""
+    with no_grad():
+        return copy.deepcopy(module).double()(Tensor(np.asarray(X, dtype=np.float64))).data
+
+
 def run_epoch(estimator, module, optimizer, X, targets, rng):
     """One pass of minibatch steps; returns (mean loss, fraction classified correctly or None)."""
     total_loss, correct = 0.0, 0
     for X_batch, y_batch in minibatches(X, targets, estimator.batch_size, shuffle=True, rng=rng):
-        scores = module(Tensor(X_batch))
+        scores = module(module_input(module, X_batch))
         loss = estimator._loss(scores, y_batch)
         optimizer.zero_grad()
         loss.backward()
@@ -481,15 +494,14 @@ class LinearScoresClassifier(ClassifierMixin, AtomicFitMixin, BaseEstimator):
     def _validation_score(self, module, X, y_index):
         """Accuracy on the held-out part (what early stopping watches, as in scikit-learn)."""
         with no_grad():
-            return float(np.mean(module(Tensor(X)).data.argmax(axis=1) == y_index))
+            return float(np.mean(module(module_input(module, X)).data.argmax(axis=1) == y_index))
 
     _counts_correct = True
 
     def _scores(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        with no_grad():
-            return self.module_(Tensor(X)).data
+        return float64_outputs(self.module_, X)
 
     def decision_function(self, X):
         """Scores z = Wᵀx + b (n, K); with 2 classes, z_1 - z_0 (n,), positive for ``classes_[1]``."""

@@ -6,7 +6,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinygrad_sm import Tensor, nn, no_grad
 
-from ._base import ProbabilisticClassifier, SGDTrainedMixin, check_activation, check_int, check_training_params
+from ._base import (ProbabilisticClassifier, SGDTrainedMixin, check_activation, check_int, check_training_params,
+                    float64_outputs, module_input)
 
 
 def two_layer_module(n_in, hidden, n_out, activation, rng):
@@ -148,7 +149,7 @@ class TwoLayerRegressor(TwoLayerParamsMixin, SGDTrainedMixin, RegressorMixin, Ba
     def _validation_score(module, X, targets):
         """R² on the held-out part (what scikit-learn's MLPRegressor watches)."""
         with no_grad():
-            z = module(Tensor(X)).data[:, 0].astype(np.float64)
+            z = module(module_input(module, X)).data[:, 0].astype(np.float64)
         t = targets[:, 0].astype(np.float64)
         total = np.sum((t - t.mean()) ** 2)
         return float(1 - np.sum((t - z) ** 2) / total) if total > 0 else 0.0
@@ -157,6 +158,5 @@ class TwoLayerRegressor(TwoLayerParamsMixin, SGDTrainedMixin, RegressorMixin, Ba
         """mean + std · z(x), one value per row of X."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        with no_grad():
-            z = self.module_(Tensor(X)).data[:, 0]
+        z = float64_outputs(self.module_, X)[:, 0]
         return self.y_mean_ + self.y_scale_ * z

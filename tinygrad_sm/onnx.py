@@ -85,6 +85,18 @@ def _transpose(g, op, ins, out):
     return g.node("Transpose", ins, perm=perm)
 
 
+def _normal_cdf(g, op, ins, out):
+    """Φ(z) = ½ (1 + erf(z/√2)) (ONNX's Erf node, opset 9)."""
+    z, x = ins[0], op.parents[0]
+    erf = g.node("Erf", [g.node("Mul", [z, g.like(1 / np.sqrt(2), x)])])
+    return g.node("Mul", [g.node("Add", [erf, g.like(1, x)]), g.like(0.5, x)])
+
+
+def _gelu_erf(g, op, ins, out):
+    """The exact GELU, z Φ(z)."""
+    return g.node("Mul", [ins[0], _normal_cdf(g, op, ins, out)])
+
+
 def _gelu(g, op, ins, out):
     """GELU's tanh form, ½ z (1 + tanh(c (z + 0.044715 z³))) (ONNX's own Gelu node needs opset 20)."""
     z, x = ins[0], op.parents[0]
@@ -131,7 +143,8 @@ OPS = {
     "expm1": lambda g, op, ins, out: g.node("Sub", [g.node("Exp", ins), g.like(1, op.parents[0])]),
     "leaky_relu": lambda g, op, ins, out: g.node("LeakyRelu", ins, alpha=float(op.slope)),
     "elu": lambda g, op, ins, out: g.node("Elu", ins, alpha=float(op.alpha)),
-    "gelu": _gelu, "clip": _clip,
+    "gelu_tanh": _gelu, "gelu": _gelu_erf, "erf": _elementwise("Erf"), "normal_cdf": _normal_cdf,
+    "clip": _clip,
     "sum": _reduce("ReduceSum"), "mean": _reduce("ReduceMean"), "max": _reduce("ReduceMax"),
     "min": _reduce("ReduceMin"),
     "softmax": lambda g, op, ins, out: g.node("Softmax", ins, axis=int(op.axis)),

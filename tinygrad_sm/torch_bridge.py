@@ -61,9 +61,7 @@ def _plain(cls):
 
 
 def _gelu_from_torch(m):
-    if m.approximate != "tanh":
-        _refuse(m, "tinygrad_sm's GELU is the tanh form: use torch.nn.GELU(approximate='tanh')")
-    return nn.GELU()
+    return nn.GELU(approximate=m.approximate)
 
 
 def _softplus_from_torch(m):
@@ -124,13 +122,15 @@ BRIDGES = [
     Bridge(nn.LeakyReLU, torch.nn.LeakyReLU, lambda m: torch.nn.LeakyReLU(m.negative_slope),
            lambda m: nn.LeakyReLU(m.negative_slope)),
     Bridge(nn.ELU, torch.nn.ELU, lambda m: torch.nn.ELU(m.alpha), lambda m: nn.ELU(m.alpha)),
-    Bridge(nn.GELU, torch.nn.GELU, lambda m: torch.nn.GELU(approximate="tanh"), _gelu_from_torch),
+    Bridge(nn.GELU, torch.nn.GELU, lambda m: torch.nn.GELU(approximate=m.approximate), _gelu_from_torch),
     Bridge(nn.Softplus, torch.nn.Softplus, _plain(torch.nn.Softplus), _softplus_from_torch),
     Bridge(nn.Softmax, torch.nn.Softmax, lambda m: torch.nn.Softmax(m.axis), _softmax_from_torch(nn.Softmax)),
     Bridge(nn.LogSoftmax, torch.nn.LogSoftmax, lambda m: torch.nn.LogSoftmax(m.axis),
            _softmax_from_torch(nn.LogSoftmax)),
     # containers: their children are built by the walk below
     Bridge(nn.Sequential, torch.nn.Sequential, lambda m: torch.nn.Sequential(), lambda m: nn.Sequential()),
+    Bridge(nn.ModuleList, torch.nn.ModuleList, lambda m: torch.nn.ModuleList(), lambda m: nn.ModuleList()),
+    Bridge(nn.ModuleDict, torch.nn.ModuleDict, lambda m: torch.nn.ModuleDict(), lambda m: nn.ModuleDict()),
     # conv and pooling layers (nn/conv.py) get one entry each here when they land
 ]
 OURS = {bridge.ours: bridge for bridge in BRIDGES}
@@ -175,26 +175,27 @@ def _module_of(module):
 
 
 def _build(root, table, caller, other_side):
-    """The twin of ``root``: each module's empty twin from ``table``, Sequential children in order."""
+    """The twin of ``root``: each module's empty twin from ``table``, a container's children in order."""
     built = {}
     for module in _post_order(root, table, caller, other_side):
         bridge = table[type(module)]
         twin = bridge.to_torch(module) if table is OURS else bridge.from_torch(module)
-        for child in _children(module):
-            if table is OURS:
-                twin.append(built[id(child)])
+        for key, child in _children(module):
+            if isinstance(twin, (nn.ModuleDict, torch.nn.ModuleDict)):
+                twin[key] = built[id(child)]
             else:
-                twin.layers.append(built[id(child)])
+                twin.append(built[id(child)])
         twin.train(module.training)
         built[id(module)] = twin
     return built[id(root)]
 
 
 def _children(module):
-    if isinstance(module, nn.Sequential):
-        return list(module.layers)
-    if isinstance(module, torch.nn.Sequential):
-        return list(module)
+    """(key, child) for each child of a container (Sequential, ModuleList, ModuleDict) on either side."""
+    if isinstance(module, (nn.ModuleDict, torch.nn.ModuleDict)):
+        return list(module.items())
+    if isinstance(module, (nn.Sequential, nn.ModuleList, torch.nn.Sequential, torch.nn.ModuleList)):
+        return list(enumerate(module))
     return []
 
 
@@ -211,5 +212,5 @@ def _post_order(root, table, caller, other_side):
             order.append(module)
             continue
         stack.append((module, True, path))
-        stack.extend((child, False, f"{path}[{i}]") for i, child in reversed(list(enumerate(_children(module)))))
+        stack.extend((child, False, f"{path}[{key!r}]") for key, child in reversed(_children(module)))
     return order

@@ -39,6 +39,7 @@ GRADCHECKS = {
     "leaky_relu": (lambda x: x.leaky_relu(0.1), [t64(away_from=[0])]),
     "elu": (lambda x: x.elu(0.7), [t64(away_from=[0])]),
     "gelu": (lambda x: x.gelu(), [t64(low=-4, high=4)]),
+    "gelu_tanh": (lambda x: x.gelu(approximate="tanh"), [t64(low=-4, high=4)]),
     "maximum broadcast": (lambda a, b: a.maximum(b), [distinct((2, 3)), Tensor(np.array([0.1, -0.3, 0.5]),
                                                                                  requires_grad=True)]),
     "minimum broadcast": (lambda a, b: a.minimum(b), [distinct((2, 1)), Tensor(np.array([0.1, -0.3, 0.45]),
@@ -153,10 +154,10 @@ def test_values_match_numpy():
     np.testing.assert_array_equal(tg.stack([t, t], axis=-1).data, np.stack([x, x], axis=-1))
 
 
-def test_gelu_is_the_tanh_form():
+def test_gelu_tanh_is_the_tanh_form():
     z = np.linspace(-4, 4, 9)
     expected = 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
-    np.testing.assert_allclose(Tensor(z).gelu().data, expected, rtol=1e-14)
+    np.testing.assert_allclose(Tensor(z).gelu(approximate="tanh").data, expected, rtol=1e-14)
 
 
 def test_elu_of_large_values_does_not_overflow():

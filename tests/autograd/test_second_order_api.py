@@ -182,7 +182,7 @@ def test_vjp_and_jvp_agree_with_the_jacobian():
 
 def test_functional_calls_write_no_grad_not_even_of_captured_parameters():
     model = nn.Linear(3, 2)
-    x = np.ones((4, 3))
+    x = np.ones((4, 3), np.float32)  # the layer's dtype (the dtype rule)
 
     def loss_of_input(t):
         return model(t).square().mean()

@@ -23,7 +23,7 @@ def layers(dtype):
         "LayerNorm": nn.LayerNorm(4, dtype=dtype), "LayerNorm(no affine)": nn.LayerNorm(4, elementwise_affine=False),
         "BatchNorm1d": nn.BatchNorm1d(4, momentum=0.3, dtype=dtype),
         "ReLU": nn.ReLU(), "Tanh": nn.Tanh(), "Sigmoid": nn.Sigmoid(), "LeakyReLU": nn.LeakyReLU(0.2),
-        "ELU": nn.ELU(0.7), "GELU": nn.GELU(), "Softplus": nn.Softplus(), "Softmax": nn.Softmax(-1),
+        "ELU": nn.ELU(0.7), "GELU": nn.GELU(), "GELU(tanh)": nn.GELU(approximate="tanh"), "Softplus": nn.Softplus(), "Softmax": nn.Softmax(-1),
         "LogSoftmax": nn.LogSoftmax(1),
     }
 
@@ -187,7 +187,7 @@ def test_a_module_without_a_counterpart_is_named():
 
 
 @pytest.mark.parametrize("layer, match", [
-    (lambda: torch.nn.GELU(), "tanh form"), (lambda: torch.nn.Softplus(beta=2), "beta = 1"),
+    (lambda: torch.nn.Softplus(beta=2), "beta = 1"),
     (lambda: torch.nn.Softmax(), "dim=None"), (lambda: torch.nn.LayerNorm(3, bias=False), "bias=False"),
     (lambda: torch.nn.BatchNorm1d(3, affine=False), "affine"), (lambda: torch.nn.Embedding(3, 2, padding_idx=0),
                                                                  "padding_idx")])
@@ -202,3 +202,19 @@ def test_the_table_has_one_entry_per_layer():
     assert activations | {"Linear", "Sequential", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding", "Flatten",
                           "Identity"} <= {b.ours.__name__ for b in BRIDGES}
     assert tg.to_torch is to_torch and tg.from_torch is from_torch
+
+
+def test_module_list_and_module_dict_cross_both_ways_with_their_keys():
+    ours = nn.ModuleList([nn.Linear(4, 3, rng=0, dtype=np.float64),
+                          nn.ModuleDict({"act": nn.Tanh(), "head": nn.Linear(3, 2, rng=1, dtype=np.float64)})])
+    twin = to_torch(ours)
+    assert isinstance(twin, torch.nn.ModuleList) and isinstance(twin[1], torch.nn.ModuleDict)
+    assert list(twin[1].keys()) == ["act", "head"] and sorted(twin.state_dict()) == sorted(ours.state_dict())
+    x = np.random.default_rng(2).standard_normal((5, 4))
+    out = ours[1]["head"](ours[1]["act"](ours[0](Tensor(x))))
+    out_t = twin[1]["head"](twin[1]["act"](twin[0](torch.from_numpy(x))))
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), **TOL[np.float64])
+    back = from_torch(twin)
+    assert isinstance(back, nn.ModuleList) and isinstance(back[1], nn.ModuleDict) and list(back[1]) == ["act", "head"]
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[name], value)

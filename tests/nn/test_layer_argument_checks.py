@@ -35,10 +35,21 @@ def test_dropout_takes_numpy_numbers(p):
         assert torch.nn.Dropout(p).p == p
 
 
-@pytest.mark.parametrize("p", [1, -0.1, float("nan"), "0.5", True, None])
+@pytest.mark.parametrize("p", [1.0001, 2, -0.1, float("nan"), float("inf"), "0.5", True, None])
 def test_dropout_refuses_a_p_outside_0_1(p):
-    with pytest.raises(ValueError, match=r"Dropout: p must be a number in \[0, 1\), got "):
+    with pytest.raises(ValueError, match=r"Dropout: p must be a number in \[0, 1\], got "):
         nn.Dropout(p)
+
+
+@pytest.mark.parametrize("p", [1, 1.0])
+def test_dropout_with_p_1_gives_zeros_and_zero_gradients_as_pytorch(p):
+    x = Tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    out = nn.Dropout(p)(x)
+    out.sum().backward()
+    assert out.data.tolist() == [[0.0] * 3] * 2 and x.grad.tolist() == [[0.0] * 3] * 2
+    assert np.array_equal(nn.Dropout(p).eval()(x).data, x.data)  # eval: the identity, as any p
+    if torch is not None:
+        assert not torch.nn.Dropout(p)(torch.ones(2, 3)).any()
 
 
 @pytest.mark.parametrize("make", [lambda eps: nn.LayerNorm(3, eps=eps), lambda eps: nn.BatchNorm1d(3, eps=eps)],

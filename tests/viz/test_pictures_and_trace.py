@@ -51,9 +51,10 @@ A = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]
 B = [[1.0, 2.0, 0.5], [-1.0, 0.5, 1.0]]
 MORE_OP_GRAPHS = {  # the extended ops of more_ops.py (issue 10)
     **{name: (1, lambda a, b, name=name: getattr(a, name)()) for name in
-       ("abs", "sqrt", "square", "log1p", "expm1", "sin", "cos", "leaky_relu", "elu", "gelu", "prod", "var", "std",
+       ("abs", "sqrt", "square", "log1p", "expm1", "sin", "cos", "leaky_relu", "elu", "gelu", "erf", "normal_cdf", "prod", "var", "std",
         "min", "flip")},
     "clip": (1, lambda a, b: a.clip(0.6, 1.0)),
+    "gelu_tanh": (1, lambda a, b: a.gelu(approximate="tanh")),
     "cumsum": (1, lambda a, b: a.cumsum(axis=1)),
     "narrow": (1, lambda a, b: a.split(1)[0]),
     "broadcast_to": (1, lambda a, b: a.broadcast_to(2, 2, 3)),
@@ -72,7 +73,9 @@ MORE_RULES_WITH_NAMES = {
     "expm1": "da = G ⊙ e^a", "sin": "da = G ⊙ cos a", "cos": "da = -G ⊙ sin a",
     "clip": "da = G ⊙ 1[lo ≤ a ≤ hi]", "leaky_relu": "da = G ⊙ (1[a > 0] + s·1[a ≤ 0])",
     "elu": "da = G ⊙ (1[a > 0] + (out + α)·1[a ≤ 0])",
-    "gelu": "da = G ⊙ (½(1 + t) + ½ a (1 - t²) c (1 + 3·0.044715 a²)), t = tanh(c(a + 0.044715 a³))",
+    "gelu": "da = G ⊙ (Φ(a) + a φ(a))", "erf": "da = G ⊙ (2/√π) e^{-a²}",
+    "normal_cdf": "da = G ⊙ φ(a), φ(a) = e^{-a²/2}/√(2π)",
+    "gelu_tanh": "da = G ⊙ (½(1 + t) + ½ a (1 - t²) c (1 + 3·0.044715 a²)), t = tanh(c(a + 0.044715 a³))",
     "maximum": "da = G ⊙ (1[a > b] + ½·1[a = b]), db = G ⊙ (1[b > a] + ½·1[a = b])",
     "minimum": "da = G ⊙ (1[a < b] + ½·1[a = b]), db = G ⊙ (1[b < a] + ½·1[a = b])",
     "where": "da = G ⊙ 1[c], db = G ⊙ 1[¬c] (summed over broadcast axes)",

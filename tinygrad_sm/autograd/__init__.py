@@ -4,7 +4,7 @@ Read ``ops.py``, then ``tensor.py``, then ``backward.py``; everything else here 
 This package imports numpy and itself, nothing above it.
 """
 
-from . import checks, functional, higher_order, more_ops, ops, parity_ops, trace
+from . import checks, functional, higher_order, more_ops, ops, parity_ops, special, trace
 from .checks import DEFAULT_DTYPE, manual_seed
 from .backward import GraphFreed, run_backward
 from .freeing import FreedTensor
@@ -25,4 +25,4 @@ __all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops", "c
            "grad", "value_and_grad", "jacobian",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
            "ones_like", "rand", "uniform", "randint",
-           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn"]
+           "parity_ops", "special", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn"]

@@ -221,7 +221,7 @@ GELU_C = np.sqrt(2 / np.pi)
 class GELU(Op):
     """GELU in its tanh form (PyTorch's ``gelu(approximate="tanh")``): z/2 (1 + tanh(c(z + 0.044715 z³)))."""
 
-    name, rule = "gelu", "dz = G ⊙ (½(1 + t) + ½ z (1 - t²) c (1 + 3·0.044715 z²)), t = tanh(c(z + 0.044715 z³))"
+    name, rule = "gelu_tanh", "dz = G ⊙ (½(1 + t) + ½ z (1 - t²) c (1 + 3·0.044715 z²)), t = tanh(c(z + 0.044715 z³))"
     __slots__ = ("z", "t")
     symbols = ("z",)
 

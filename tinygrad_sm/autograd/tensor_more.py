@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import more_ops, ops, parity_ops
+from . import more_ops, ops, parity_ops, special
 from .checks import (DEFAULT_DTYPE, NUMERIC_KINDS, AxisError, axis_args, is_int, make_rng, needs_an_axis,
                      normalize_axis, numeric_dtype, one_axis, parse_shape, short, size_args, torch_name, whole_number)
 from .custom import check_results
@@ -402,7 +402,16 @@ class MoreTensorMethods:
     def expm1(self): return self._apply(more_ops.Expm1(), (self,))
     def sin(self): return self._apply(more_ops.Sin(), (self,))
     def cos(self): return self._apply(more_ops.Cos(), (self,))
-    def gelu(self): return self._apply(more_ops.GELU(), (self,))
+    def erf(self): return self._apply(special.Erf(), (self,))
+    def normal_cdf(self): return self._apply(special.NormalCDF(), (self,))  # Φ, torch.special.ndtr
+
+    def gelu(self, approximate="none"):
+        """z Φ(z) (PyTorch's default, exact), or its tanh form with ``approximate="tanh"``."""
+        if approximate == "none":
+            return self._apply(special.GELUExact(), (self,))
+        if approximate == "tanh":
+            return self._apply(more_ops.GELU(), (self,))
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     __abs__ = abs
 

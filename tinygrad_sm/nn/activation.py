@@ -48,10 +48,18 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """z Φ(z) in its tanh form (PyTorch's ``GELU(approximate="tanh")``)."""
+    """z Φ(z) with the exact normal CDF Φ (PyTorch's default), or its tanh form with ``approximate="tanh"``."""
+
+    def __init__(self, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
 
     def forward(self, x):
-        return x.gelu()
+        return x.gelu(approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}" if self.approximate != "none" else ""
 
 
 class Softplus(Module):

@@ -9,14 +9,7 @@ import math
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor, checks, no_grad
-from .module import Module, positive_int
-
-
-def real_number(owner, name, value, within, what):
-    """``value`` (a Python or numpy real number) as a float if ``within(value)``; else a ValueError naming it."""
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
-        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
-    return float(value)
+from .module import Module, positive_int, real_number, same_dtype
 
 
 def _eps(owner, eps):
@@ -44,6 +37,7 @@ class Linear(Module):
         self.bias = Tensor(np.zeros(self.out_features, dtype=dtype), requires_grad=True, name="b") if bias else None
 
     def forward(self, x):
+        same_dtype(self, x, self.weight)
         z = x @ self.weight.T  # the notes' X W
         return z + self.bias if self.bias is not None else z
 
@@ -77,12 +71,14 @@ class Dropout(Module):
     Generator or a seed, for reproducible masks (set ``layer.rng`` again to re-seed)."""
 
     def __init__(self, p=0.5, rng=None):
-        self.p = real_number("Dropout", "p", p, lambda v: 0 <= v < 1, "a number in [0, 1)")
+        self.p = real_number("Dropout", "p", p, lambda v: 0 <= v <= 1, "a number in [0, 1]")
         self.rng = checks.make_rng(rng, "Dropout")
 
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
+        if self.p == 1:  # every element dropped: zeros, as PyTorch (no 1/(1 - p))
+            return x * np.zeros((), x.dtype if x.dtype.kind == "f" else DEFAULT_DTYPE)
         keep = self.rng.random(x.shape) >= self.p
         dtype = x.dtype if x.dtype.kind == "f" else DEFAULT_DTYPE
         with np.errstate(over="ignore"):  # 1/(1 - p) past float16's range is inf, as in PyTorch ...
@@ -112,6 +108,8 @@ class LayerNorm(Module):
         n = len(self.normalized_shape)
         if x.shape[x.ndim - n:] != self.normalized_shape:
             raise ValueError(f"LayerNorm: input of shape {x.shape} does not end in {self.normalized_shape}")
+        if self.weight is not None:
+            same_dtype(self, x, self.weight)
         axes = tuple(range(-n, 0))
         centered = x - x.mean(axis=axes, keepdims=True)
         out = centered / (centered.square().mean(axis=axes, keepdims=True) + self.eps).sqrt()
@@ -143,6 +141,7 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d: expected input (n, {self.num_features}) or (n, {self.num_features}, L), "
                              f"got shape {x.shape}")
+        same_dtype(self, x, self.weight)
         axes = (0,) if x.ndim == 2 else (0, 2)
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)
         if self.training:

@@ -8,6 +8,7 @@ returns a scalar Tensor built from the engine's ops, so its gradient is the ops'
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor, checks, where
+from .module import real_number
 
 REDUCTIONS = checks.REDUCTIONS
 
@@ -56,13 +57,151 @@ def _probability_targets(target, pred, loss):
 
 # ---------------------------------------------------------------- the notes' losses
 
-def cross_entropy(logits, target, reduction="mean"):
-    """f_CE = -(1/n) Σ_i Σ_k y_k^(i) log softmax(z^(i))_k, fused: its gradient is (Ŷ - Y)/n
-    (notes: Softmax regression; Multi-class classification with Softmax function).
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """f_CE = -(1/n) Σ_i Σ_k y_k^(i) log softmax(z^(i))_k (notes: Softmax regression; Multi-class
+    classification with Softmax function), with PyTorch's options and meanings.
 
-    ``target``: int labels (n,) or probability rows (n, K).
+    ``input``: logits (n, C), (C,) or (n, C, d1, ...). ``target``: int class indices (n,) (or
+    (n, d1, ...)), or float probabilities of ``input``'s shape. ``weight``: C class weights; with
+    "mean" the sum is divided by the summed weights of the counted targets. ``ignore_index``: a
+    class index whose targets add nothing. ``label_smoothing`` ε mixes the target with the uniform
+    distribution: (1 - ε) y + ε / C. Without any option the fused op is used: its gradient is
+    (Ŷ - Y)/n; with one, the loss is composed of log_softmax and products, so the gradient is theirs.
     """
-    return logits.softmax_cross_entropy(target, reduction=reduction)
+    logits = _as_tensor(input, "cross_entropy")
+    reduction = checks.reduction(reduction, "cross_entropy")
+    smoothing = fraction("cross_entropy", "label_smoothing", label_smoothing)
+    scores, target, batch_shape = _class_rows(logits, target, "cross_entropy")
+    weight = _class_weights(weight, scores.shape[1], scores.dtype, "cross_entropy")
+    if target.dtype.kind == "f" and target.shape == scores.shape:
+        loss = _soft_target_loss(scores, target, weight, smoothing, reduction)
+    else:
+        labels = _labels(target, scores.shape[1], ignore_index, "cross_entropy")
+        if weight is None and smoothing == 0 and not (labels == ignore_index).any():
+            loss = scores.softmax_cross_entropy(labels, reduction)  # the fused op: (Ŷ - Y)/n
+        else:
+            loss = _weighted_nll(scores.log_softmax(axis=1), labels, weight, ignore_index, reduction, smoothing)
+    return loss.reshape(batch_shape) if reduction == "none" else loss
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-w_y log p_y per row of log-probabilities (n, C) (or (C,), (n, C, d1, ...)) and int class indices:
+    with log_softmax, the cross-entropy. ``weight`` and ``ignore_index`` mean what they mean in
+    ``cross_entropy``."""
+    log_probs = _as_tensor(input, "nll_loss")
+    reduction = checks.reduction(reduction, "nll_loss")
+    scores, rows_target, batch_shape = _class_rows(log_probs, target, "nll_loss")
+    if rows_target.ndim == 2:
+        raise ValueError(f"nll_loss: target of shape {log_probs.shape} holds probabilities; nll_loss takes class "
+                         f"indices of shape {batch_shape} (cross_entropy takes probabilities)")
+    target = rows_target
+    weight = _class_weights(weight, scores.shape[1], scores.dtype, "nll_loss")
+    labels = _labels(target, scores.shape[1], ignore_index, "nll_loss")
+    loss = _weighted_nll(scores, labels, weight, ignore_index, reduction, 0.0)
+    return loss.reshape(batch_shape) if reduction == "none" else loss
+
+
+def fraction(owner, name, value):
+    """``value`` as a float in [0, 1], or a ValueError naming ``owner`` and ``name``."""
+    return real_number(owner, name, value, lambda v: 0 <= v <= 1, "a number in [0, 1]")
+
+
+def huber_delta(owner, delta):
+    return real_number(owner, "delta", delta, lambda v: 0 < v < np.inf, "a finite number > 0")
+
+
+def smooth_l1_beta(owner, beta):
+    return real_number(owner, "beta", beta, lambda v: 0 <= v < np.inf, "a finite number >= 0")
+
+
+def _class_rows(scores, target, loss):
+    """The scores as rows (m, C) with the class axis last, the target to match, and the shape of one loss each."""
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if scores.ndim == 0 or scores.shape[scores.ndim > 1] == 0:
+        raise ValueError(f"{loss}: input of shape {scores.shape} has no class axis (expected (n, C), (C,) "
+                         "or (n, C, d1, ...))")
+    if target.dtype.kind in "iub" and target.shape == scores.shape and scores.ndim >= 2:
+        raise ValueError(f"{loss}: target looks like one-hot rows (int, shape {target.shape}); pass class indices "
+                         "y.argmax(1) or float probabilities")
+    soft = target.dtype.kind == "f" and target.shape == scores.shape
+    batch_shape = scores.shape[:1] + scores.shape[2:] if scores.ndim > 1 else ()
+    if not soft and target.shape != batch_shape:
+        raise ValueError(f"{loss}: target of shape {target.shape} for input of shape {scores.shape}; expected "
+                         f"class indices of shape {batch_shape} or probabilities of shape {scores.shape}")
+    num_classes = scores.shape[scores.ndim > 1]
+    if scores.ndim > 2:  # (n, C, d1, ...): the class axis goes last, then every position is a row
+        order = (0,) + tuple(range(2, scores.ndim)) + (1,)
+        scores = scores.permute(*order)
+        target = target.transpose(order) if soft else target
+    rows = scores.reshape(-1, num_classes)
+    return rows, (target.reshape(-1, num_classes) if soft else target.reshape(-1)), batch_shape
+
+
+def _class_weights(weight, num_classes, dtype, loss):
+    if weight is None:
+        return None
+    weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if weight.dtype.kind not in "iuf" or weight.shape != (num_classes,):
+        raise ValueError(f"{loss}: weight must be {num_classes} numbers, one per class, got "
+                         f"{checks.short(weight)} (reduction goes by keyword: reduction='sum')")
+    return weight.astype(dtype)
+
+
+def _labels(target, num_classes, ignore_index, loss):
+    """Int64 class indices; every one not equal to ``ignore_index`` must be in 0..C-1."""
+    fractional = target.dtype.kind == "f" and (not np.isfinite(target).all() or (target != np.round(target)).any())
+    if target.size and fractional:
+        raise TypeError(f"{loss}: class indices must be ints, got dtype {target.dtype} with fractions "
+                        f"(probability targets need the input's shape)")
+    if target.size and target.dtype.kind not in "iuf":
+        raise TypeError(f"{loss}: class indices must be ints, got dtype {target.dtype}")
+    labels = target.astype(np.int64)
+    counted = labels[labels != ignore_index]
+    if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
+        bad = counted[(counted < 0) | (counted >= num_classes)][0]
+        raise ValueError(f"{loss}: label {bad} is out of range for {num_classes} classes")
+    return labels
+
+
+def _weighted_nll(log_probs, labels, weight, ignore_index, reduction, smoothing):
+    """(1 - ε) Σ -w_y log p_y + (ε / C) Σ_k -w_k log p_k over the counted rows, as PyTorch reduces it:
+    "mean" divides by the summed w_y of the counted rows (NaN when none is counted)."""
+    num_classes = log_probs.shape[1]
+    counted = labels != ignore_index
+    safe = np.where(counted, labels, 0)
+    class_weight = np.ones(num_classes, log_probs.dtype) if weight is None else weight
+    picked = np.zeros(log_probs.shape, log_probs.dtype)
+    picked[np.arange(len(safe)), safe] = class_weight[safe] * counted  # w_y at the target, 0 if ignored
+    coefficients = (1 - smoothing) * picked
+    if smoothing:
+        coefficients += (smoothing / num_classes) * class_weight * counted[:, None].astype(log_probs.dtype)
+    per_row = -(log_probs * coefficients).sum(axis=1)
+    if reduction == "none":
+        return per_row
+    if reduction == "sum":
+        return per_row.sum()
+    return _divide_or_nan(per_row.sum(), picked.sum())
+
+
+def _divide_or_nan(total, count):
+    """total / count; when count is 0, NaN with zero gradients (PyTorch's mean over no counted target)."""
+    if count == 0:
+        return total * 0 + np.asarray(np.nan, total.dtype)
+    return total / np.asarray(count, total.dtype)
+
+
+def _soft_target_loss(scores, target, weight, smoothing, reduction):
+    """-Σ_k w_k t_k log softmax(z)_k per row, t smoothed to (1 - ε) t + ε / C; "mean" divides by the rows."""
+    num_classes = scores.shape[1]
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / num_classes
+    if weight is None and not smoothing:
+        return scores.softmax_cross_entropy(target, reduction)  # the fused op: (Ŷ Σ_k t_k - T)/n
+    coefficients = (target * (1 if weight is None else weight)).astype(scores.dtype)
+    per_row = -(scores.log_softmax(axis=1) * coefficients).sum(axis=1)
+    if reduction == "none":
+        return per_row
+    return per_row.sum() if reduction == "sum" else _divide_or_nan(per_row.sum(), len(per_row))
 
 
 def mse(pred, target, reduction="mean"):
@@ -122,58 +261,91 @@ def multiclass_perceptron_loss(z, y, reduction="mean"):
 
 # ---------------------------------------------------------------- more losses
 
-def binary_cross_entropy_with_logits(z, target, reduction="mean"):
-    """-[t log σ(z) + (1 - t) log(1 - σ(z))] = softplus(z) - t z, stable for any z; t ∈ [0, 1]."""
-    t = _probability_targets(target, _as_tensor(z, "binary_cross_entropy_with_logits"),
-                             "binary_cross_entropy_with_logits")
-    return _reduce(z.softplus() - z * t, reduction, "binary_cross_entropy_with_logits")
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """-w [p t log σ(z) + (1 - t) log(1 - σ(z))] = w [p t softplus(-z) + (1 - t) softplus(z)], stable for any z;
+    t ∈ [0, 1]; ``weight`` w scales each element, ``pos_weight`` p (per class, the last axis) the positive term."""
+    z = _as_tensor(input, "binary_cross_entropy_with_logits")
+    t = _probability_targets(target, z, "binary_cross_entropy_with_logits")
+    weight = _broadcast_weight(weight, z, "binary_cross_entropy_with_logits", "weight")
+    pos_weight = _broadcast_weight(pos_weight, z, "binary_cross_entropy_with_logits", "pos_weight")
+    if pos_weight is None:
+        per_element = z.softplus() - z * t  # t softplus(-z) + (1 - t) softplus(z), as softplus(-z) = softplus(z) - z
+    else:
+        per_element = (-z).softplus() * (pos_weight * t) + z.softplus() * (1 - t)
+    return _reduce(per_element if weight is None else per_element * weight, reduction,
+                   "binary_cross_entropy_with_logits")
 
 
 LOG_FLOOR = -100.0  # PyTorch's binary_cross_entropy clamps log p and log(1 - p) at -100
 
 
-def binary_cross_entropy(p, target, reduction="mean"):
-    """-[t log p + (1 - t) log(1 - p)] for probabilities p ∈ [0, 1]; each log is clamped at -100 (as PyTorch)."""
-    t = _probability_targets(target, _as_tensor(p, "binary_cross_entropy"), "binary_cross_entropy")
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w [t log p + (1 - t) log(1 - p)] for probabilities p ∈ [0, 1]; each log is clamped at -100 (as PyTorch)."""
+    p = _as_tensor(input, "binary_cross_entropy")
+    t = _probability_targets(target, p, "binary_cross_entropy")
+    weight = _broadcast_weight(weight, p, "binary_cross_entropy", "weight")
     if p.size and (np.isnan(p.data).any() or p.data.min() < 0 or p.data.max() > 1):
         raise ValueError(f"binary_cross_entropy: probabilities must be in [0, 1], got values from "
                          f"{p.data.min()} to {p.data.max()} (use binary_cross_entropy_with_logits for scores)")
     floor = float(np.exp(LOG_FLOOR))
     log_p, log_q = p.clip(min=floor).log(), (1 - p).clip(min=floor).log()
-    return _reduce(-(log_p * t + log_q * (1 - t)), reduction, "binary_cross_entropy")
+    per_element = -(log_p * t + log_q * (1 - t))
+    return _reduce(per_element if weight is None else per_element * weight, reduction, "binary_cross_entropy")
 
 
-def nll_loss(log_probs, labels, reduction="mean"):
-    """-log p_y per row of log-probabilities (n, K) and int labels (n,): with log_softmax, the cross-entropy."""
-    _as_tensor(log_probs, "nll_loss")
-    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-    if log_probs.ndim != 2 or labels.shape != log_probs.shape[:1]:
-        raise ValueError(f"nll_loss: need log-probabilities (n, K) and n labels, got shapes {log_probs.shape} "
-                         f"and {labels.shape}")
-    if labels.size and labels.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: labels must be ints, got dtype {labels.dtype}")
-    num_classes = log_probs.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
-        raise ValueError(f"nll_loss: label {bad} is out of range for {num_classes} classes")
-    return _reduce(-log_probs[np.arange(len(labels)), labels], reduction, "nll_loss")
+def _broadcast_weight(weight, x, loss, name):
+    """``weight`` as an array of x's dtype that broadcasts to x's shape (None stays None)."""
+    if weight is None:
+        return None
+    weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if weight.dtype.kind not in "iuf" or np.broadcast_shapes(weight.shape, x.shape) != x.shape:
+        raise ValueError(f"{loss}: {name} of shape {weight.shape} does not broadcast to the input's shape {x.shape}")
+    return weight.astype(x.dtype)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|z - y| elementwise, reduced; shapes must match exactly (as mse)."""
+    t = _same_shape_target(target, _as_tensor(input, "l1_loss"), "l1_loss")
+    return _reduce((input - t).abs(), reduction, "l1_loss")
+
+
+def mse_loss(input, target, reduction="mean"):
+    """PyTorch's name for ``mse``: (z - y)² elementwise, reduced; shapes must match exactly."""
+    return mse(_as_tensor(input, "mse_loss"), target, reduction)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """Σ t (log t - x) for log-probabilities x and probabilities t (log-probabilities if ``log_target``), elementwise
+    with 0 where t = 0; "batchmean" divides the sum by the batch size (the KL divergence PyTorch recommends)."""
+    x = _as_tensor(input, "kl_div")
+    t = _same_shape_target(target, x, "kl_div")
+    if log_target:
+        per_element = -(x - t) * np.exp(t)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_t = np.where(t > 0, np.log(np.where(t > 0, t, 1)), 0)
+        per_element = -(x - log_t) * t
+    if reduction == "batchmean":
+        return per_element.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(per_element, reduction, "kl_div")
 
 
 def huber_loss(pred, target, reduction="mean", delta=1.0):
     """½ d² where |d| ≤ δ, δ(|d| - ½δ) beyond (d = pred - target): quadratic near 0, linear in the tails."""
     t = _same_shape_target(target, _as_tensor(pred, "huber_loss"), "huber_loss")
-    if not np.isfinite(delta) or delta <= 0:
-        raise ValueError(f"huber_loss: delta must be a finite number > 0, got {delta!r}")
+    delta = huber_delta("huber_loss", delta)
     d = pred - t
     small = np.abs(d.data) <= delta
     return _reduce(where(small, 0.5 * d.square(), delta * (d.abs() - 0.5 * delta)), reduction, "huber_loss")
 
 
 def smooth_l1_loss(pred, target, reduction="mean", beta=1.0):
-    """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1)."""
+    """½ d²/β where |d| < β, |d| - ½β beyond: Huber divided by β (the two agree at β = δ = 1);
+    β = 0 is l1_loss."""
     t = _same_shape_target(target, _as_tensor(pred, "smooth_l1_loss"), "smooth_l1_loss")
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"smooth_l1_loss: beta must be a finite number > 0, got {beta!r}")
+    beta = smooth_l1_beta("smooth_l1_loss", beta)
+    if beta == 0:
+        return l1_loss(pred, t, reduction)
     d = pred - t
     small = np.abs(d.data) < beta
     return _reduce(where(small, d.square() * (0.5 / beta), d.abs() - 0.5 * beta), reduction, "smooth_l1_loss")

@@ -12,6 +12,41 @@ import numpy as np
 from ..autograd import Tensor, checks
 
 
+def refuse_plain_dict_of_modules(owner, name, value):
+    """A dict holding modules or parameters would silently drop them (PyTorch ignores it): refuse it.
+
+    A module that overrides ``named_parameters`` lists its own parameters, so its dict of them is its business.
+    """
+    if isinstance(value, dict):
+        own_listing = type(owner).named_parameters is not Module.named_parameters
+        held = [key for key, item in value.items() if isinstance(item, Module)
+                or (isinstance(item, Tensor) and item.requires_grad and not own_listing)]
+        if held:
+            raise TypeError(f"{type(owner).__name__}.{name}: a plain dict of modules or parameters (keys {held[:3]}) "
+                            "would leave them out of parameters() and state_dict(); use nn.ModuleDict(...) "
+                            "(or nn.ModuleList for a list)")
+
+
+def same_dtype(layer, x, parameter):
+    """The dtype rule: a layer computes in its parameters' dtype and refuses other input, as PyTorch does.
+
+    numpy would promote float32 weights and float64 data to a float64 result without a word; PyTorch
+    raises. Here the error names the layer, both dtypes and both fixes.
+    """
+    if x.dtype != parameter.dtype:
+        name = type(layer).__name__
+        raise TypeError(f"{name}: input is {x.dtype} but the layer's parameters are {parameter.dtype}; convert the "
+                        f"input (x.float() for float32, or X.astype(np.{parameter.dtype})) or the model "
+                        f"(model.double() / model.to(np.{x.dtype}))")
+
+
+def real_number(owner, name, value, within, what):
+    """``value`` (a Python or numpy real number) as a float if ``within(value)``; else a ValueError naming it."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not within(value):
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
+    return float(value)
+
+
 def positive_int(owner, name, n):
     """``n`` as an int >= 1, or a ValueError naming ``owner`` and the argument ``name``."""
     if not checks.is_int(n) or n < 1:
@@ -27,6 +62,10 @@ class Module:
     """
 
     training = True
+
+    def __setattr__(self, name, value):
+        refuse_plain_dict_of_modules(self, name, value)
+        object.__setattr__(self, name, value)
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -46,10 +85,50 @@ class Module:
                 for i, item in enumerate(value):
                     if isinstance(item, (Tensor, Module)):
                         yield f"{name}.{i}", item
+            elif isinstance(value, dict):  # filled after it was assigned: refused here, never dropped
+                refuse_plain_dict_of_modules(self, name, value)
 
     def named_children(self):
-        """(name, module) for every direct child module."""
-        return ((name, value) for name, value in self.named_members() if isinstance(value, Module))
+        """(name, module) for every direct child module, each once (PyTorch's ``named_children``)."""
+        seen = set()
+        for name, value in self.named_members():
+            if isinstance(value, Module) and id(value) not in seen:
+                seen.add(id(value))
+                yield name, value
+
+    def children(self):
+        """Every direct child module, each once."""
+        return (child for _, child in self.named_children())
+
+    def named_modules(self, prefix=""):
+        """(dotted name, module) for this module ("" or ``prefix``) and every module below it, each once,
+        parents before children, with PyTorch's names ("layers", "layers.0", ...)."""
+        found, seen, stack = [], set(), [(prefix, self)]
+        while stack:  # an explicit stack, so deep nets do not hit the recursion limit
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append((name, module))
+            dot = name + "." if name else ""
+            stack.extend(reversed([(dot + child_name, child) for child_name, child in module.named_children()]))
+        return found
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every child module (its own children first), then on this one; returns self.
+
+        As PyTorch's ``apply``, e.g. ``model.apply(init_weights)``.
+        """
+        order, seen, stack = [], set(), [self]
+        while stack:  # parents first with the children reversed; read backwards, that is children first, in order
+            module = stack.pop()
+            if id(module) not in seen:
+                seen.add(id(module))
+                order.append(module)
+                stack.extend(module.children())
+        for module in reversed(order):
+            fn(module)
+        return self
 
     def named_parameters(self, prefix=""):
         """(dotted name, tensor) for every parameter, in attribute order, each shared one listed once."""
@@ -73,13 +152,8 @@ class Module:
         return [p for _, p in self.named_parameters()]
 
     def modules(self):
-        """This module and every module below it."""
-        found, stack = [], [self]
-        while stack:
-            module = stack.pop()
-            found.append(module)
-            stack.extend(reversed([child for _, child in module.named_children()]))
-        return found
+        """This module and every module below it, each once, parents first."""
+        return [module for _, module in self.named_modules()]
 
     def zero_grad(self):
         """Forget the accumulated gradients (``p.grad = None`` for every parameter)."""
@@ -158,6 +232,30 @@ class Module:
             p._bump_version()  # a graph built before the load now refuses backward
         return self
 
+    def to(self, dtype):
+        """Cast every floating parameter and buffer (and its gradient) to ``dtype`` in place; returns self.
+
+        PyTorch's ``module.to(torch.float64)``; ``to("cpu")`` is the module itself (there is no other device).
+        """
+        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: parameters can only become a floating dtype, got {dtype}")
+        for tensor in self._named_state().values():
+            if tensor.data.dtype.kind == "f" and tensor.data.dtype != dtype:
+                tensor.data = tensor.data.astype(dtype)
+                tensor.grad = None if tensor.grad is None else tensor.grad.astype(dtype)
+        return self
+
+    def double(self):
+        """Every floating parameter and buffer as float64 (``to(np.float64)``), as PyTorch's ``double()``."""
+        return self.to(np.float64)
+
+    def float(self):
+        """Every floating parameter and buffer as float32 (``to(np.float32)``), as PyTorch's ``float()``."""
+        return self.to(np.float32)
+
     def __repr__(self):
         children = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
         head = f"{type(self).__name__}({self.extra_repr()}"
@@ -186,7 +284,18 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
-        return self.layers[i]
+        """``model[i]`` is a layer; ``model[1:3]`` a new Sequential of those layers (shared, as PyTorch)."""
+        return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
 
     def __len__(self):
         return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def append(self, layer):
+        """Add ``layer`` at the end; returns self, as PyTorch's ``Sequential.append``."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got {type(layer).__name__}")
+        self.layers.append(layer)
+        return self
