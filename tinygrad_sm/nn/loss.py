@@ -133,6 +133,8 @@ def _class_rows(scores, target, loss):
         order = (0,) + tuple(range(2, scores.ndim)) + (1,)
         scores = scores.permute(*order)
         target = target.transpose(order) if soft else target
+    if scores.ndim == 2:  # already rows: no reshape node in the graph (the pictures show the notes' ops only)
+        return scores, target, batch_shape
     rows = scores.reshape(-1, num_classes)
     return rows, (target.reshape(-1, num_classes) if soft else target.reshape(-1)), batch_shape
 
