@@ -51,7 +51,8 @@ INIT_NAMES = ("GAINS calculate_gain constant_ fans kaiming_normal_ kaiming_unifo
 
 
 def test_the_facade_keeps_every_public_name_and_shares_the_engines_one_hot():
-    assert sorted(nn.__all__) == sorted(PUBLIC_BEFORE_THE_PACKAGE)
+    assert set(PUBLIC_BEFORE_THE_PACKAGE) <= set(nn.__all__)  # names added since (the conv layers) are fine
+    assert all(hasattr(nn, name) for name in nn.__all__)
     assert all(hasattr(nn, name) for name in PUBLIC_BEFORE_THE_PACKAGE)
     assert all(hasattr(nn.init, name) for name in INIT_NAMES)
     assert nn.one_hot is tinygrad_sm.one_hot and nn.Tensor is tinygrad_sm.Tensor
