@@ -11,6 +11,7 @@ Every module in this package imports the engine through its facade and its sibli
 from ..autograd import Tensor, one_hot
 from . import functional, init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear
 from .loss import (REDUCTIONS, binary_cross_entropy, binary_cross_entropy_with_logits, binary_logistic,
                    cross_entropy, huber_loss, kl_div, l1_loss, mse, mse_loss, multiclass_perceptron_loss, nll_loss,
@@ -29,4 +30,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Parameter",
            "REDUCTIONS", "one_hot", "clip_grad_norm_", "init", "Tensor",
            "mse_loss", "l1_loss", "kl_div", "functional",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
-           "SmoothL1Loss", "KLDivLoss"]
+           "SmoothL1Loss", "KLDivLoss",
+           "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]

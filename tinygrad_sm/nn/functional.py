@@ -7,7 +7,8 @@ label_smoothing=0.1)`` read as in PyTorch. The backward of each is that of the o
 
 import numpy as np
 
-from ..autograd import Tensor
+from ..autograd import (Tensor, adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d, fold, max_pool2d,
+                        unfold)
 from ..autograd import one_hot as _one_hot_rows
 from .layers import Dropout
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
@@ -16,7 +17,8 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross
 __all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "linear",
            "dropout", "one_hot", "pad",
            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "huber_loss", "smooth_l1_loss", "kl_div"]
+           "binary_cross_entropy_with_logits", "huber_loss", "smooth_l1_loss", "kl_div",
+           "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold", "fold"]
 
 
 # ---------------------------------------------------------------- activations
@@ -116,5 +118,6 @@ def pad(input, pad, mode="constant", value=0.0):
 
 
 # ---------------------------------------------------------------- convolutions
-# CONV: the integrator wires conv1d / conv2d / max_pool2d / avg_pool2d (the ops of autograd/conv*.py) in here.
+# conv1d, conv2d, conv_transpose2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, unfold and fold are the
+# engine's own functions (autograd/conv_functions.py), imported above: they already take PyTorch's arguments.
 
