@@ -112,6 +112,8 @@ BRIDGES = [
     Bridge(nn.Identity, torch.nn.Identity, _plain(torch.nn.Identity), _plain(nn.Identity)),
     Bridge(nn.Flatten, torch.nn.Flatten, lambda m: torch.nn.Flatten(m.start, m.end),
            lambda m: nn.Flatten(m.start_dim, m.end_dim)),
+    Bridge(nn.Unflatten, torch.nn.Unflatten, lambda m: torch.nn.Unflatten(m.dim, m.unflattened_size),
+           lambda m: nn.Unflatten(m.dim, tuple(m.unflattened_size))),
     Bridge(nn.Dropout, torch.nn.Dropout, lambda m: torch.nn.Dropout(m.p), lambda m: nn.Dropout(m.p)),
     Bridge(nn.LayerNorm, torch.nn.LayerNorm,
            lambda m: torch.nn.LayerNorm(m.normalized_shape, eps=m.eps, elementwise_affine=m.weight is not None,

@@ -117,3 +117,11 @@ def test_batch_norm_2d_exports_with_its_running_statistics(tmp_path):
     path = export(model, images(3, dtype=np.float32), tmp_path / "bn.onnx")
     assert model.training  # put back in its mode after the export
     assert_served_like_the_engine(model, path, (3, 8, 7))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_rows_to_images_and_back_match_their_twin(training):
+    model = nn.Sequential(nn.Unflatten(1, (3, 8, 7)), nn.BatchNorm2d(3, dtype=np.float64), nn.Flatten(),
+                          nn.Linear(3 * 8 * 7, 2, rng=0, dtype=np.float64))
+    check_twin(model, images(4).reshape(4, -1), training)
+    assert to_torch(model)[0].unflattened_size == (3, 8, 7)

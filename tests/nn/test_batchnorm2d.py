@@ -142,3 +142,25 @@ def test_an_empty_batch_goes_through_counted_as_in_pytorch():
     assert out.shape == (0, 3, 4, 4) and x.grad.shape == (0, 3, 4, 4)
     for name, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[name], value.numpy(), rtol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------- Unflatten (flat rows to images, for ConvNets)
+
+def test_unflatten_is_the_inverse_of_flatten_and_matches_pytorch():
+    torch = torch_or_skip()
+    x = np.arange(2 * 12.0).reshape(2, 12)
+    for dim, size in [(1, (3, 4)), (1, (1, 3, -1)), (-1, (2, 6)), (0, (1, 2))]:
+        ours = nn.Unflatten(dim, size)(Tensor(x)).data
+        np.testing.assert_array_equal(ours, torch.nn.Unflatten(dim, size)(torch.tensor(x)).numpy())
+    images = nn.Unflatten(1, (1, 3, 4))(Tensor(x))
+    np.testing.assert_array_equal(nn.Flatten()(images).data, x)
+
+
+def test_unflatten_names_a_size_that_does_not_fit():
+    with pytest.raises(ValueError, match=r"Unflatten: axis 1 of shape \(2, 12\) \(size 12\) cannot become \(1, 8, 8\)"):
+        nn.Unflatten(1, (1, 8, 8))(Tensor(np.zeros((2, 12))))
+    with pytest.raises(ValueError, match=r"Unflatten: dim 2 is out of range for an input of shape \(2, 12\)"):
+        nn.Unflatten(2, (3, 4))(Tensor(np.zeros((2, 12))))
+    for size in [(0, 4), (-1, -1), (), (2.5, 2)]:
+        with pytest.raises(ValueError, match="Unflatten: unflattened_size must be ints >= 1"):
+            nn.Unflatten(1, size)

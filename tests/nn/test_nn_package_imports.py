@@ -46,7 +46,7 @@ PUBLIC_BEFORE_THE_PACKAGE = (  # dir() of the single-file nn.py, less its import
     "ReLU Sequential Sigmoid Softmax Softplus Tanh Tensor binary_cross_entropy binary_cross_entropy_with_logits "
     "binary_logistic clip_grad_norm_ cross_entropy huber_loss init mse multiclass_perceptron_loss nll_loss one_hot "
     "perceptron_loss smooth_l1_loss").split()
-ADDED_SINCE = ["BatchNorm2d"]  # issue 18
+ADDED_SINCE = ["BatchNorm2d", "Unflatten"]  # issue 18
 INIT_NAMES = ("GAINS calculate_gain constant_ fans kaiming_normal_ kaiming_uniform_ normal_ ones_ uniform_ "
               "xavier_normal_ xavier_uniform_ zeros_").split()
 

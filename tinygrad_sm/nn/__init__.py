@@ -9,7 +9,7 @@ Every module in this package imports the engine through its facade and its sibli
 from ..autograd import Tensor, one_hot
 from . import init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
-from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Unflatten
 from .loss import (REDUCTIONS, binary_cross_entropy, binary_cross_entropy_with_logits, binary_logistic,
                    cross_entropy, huber_loss, mse, multiclass_perceptron_loss, nll_loss, perceptron_loss,
                    smooth_l1_loss)
@@ -21,4 +21,5 @@ __all__ = ["Module", "Sequential",
            "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
            "cross_entropy", "mse", "binary_logistic", "perceptron_loss", "multiclass_perceptron_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "huber_loss", "smooth_l1_loss",
-           "REDUCTIONS", "one_hot", "clip_grad_norm_", "init", "Tensor"]
+           "REDUCTIONS", "one_hot", "clip_grad_norm_", "init", "Tensor",
+           "Unflatten"]

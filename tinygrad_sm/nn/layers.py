@@ -1,5 +1,5 @@
 """Layers with parameters or state: Linear, Embedding, LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, and the
-shape layers Identity and Flatten. Each is built from the engine's ops, so each backward is the ops' closed forms.
+shape layers Identity, Flatten and Unflatten. Each is built from the engine's ops, so each backward is the ops' closed forms.
 
 ``rng`` (Linear, Embedding, Dropout) is a numpy Generator, an int seed >= 0 or None, checked by the
 engine's one rng check.
@@ -69,6 +69,35 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start={self.start}, end={self.end}"
+
+
+class Unflatten(Module):
+    """The inverse of Flatten: axis ``dim`` of x, of size Π unflattened_size, becomes the axes ``unflattened_size``.
+
+    (n, 784) → (n, 1, 28, 28) with ``Unflatten(1, (1, 28, 28))``, as PyTorch's; one size may be -1 (inferred).
+    """
+
+    def __init__(self, dim, unflattened_size):
+        if not checks.is_int(dim):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        size = tuple(unflattened_size) if isinstance(unflattened_size, (tuple, list)) else (unflattened_size,)
+        if not size or not all(checks.is_int(n) and (n >= 1 or n == -1) for n in size) or size.count(-1) > 1:
+            raise ValueError(f"Unflatten: unflattened_size must be ints >= 1 (one may be -1), got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in size)
+
+    def forward(self, x):
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"Unflatten: dim {self.dim} is out of range for an input of shape {x.shape}")
+        dim = self.dim % x.ndim
+        known = math.prod(n for n in self.unflattened_size if n != -1)
+        fits = x.shape[dim] % known == 0 if -1 in self.unflattened_size else x.shape[dim] == known
+        if not fits:
+            raise ValueError(f"Unflatten: axis {dim} of shape {x.shape} (size {x.shape[dim]}) cannot become "
+                             f"{self.unflattened_size}")
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):
