@@ -4,8 +4,10 @@ Read ``ops.py``, then ``tensor.py``, then ``backward.py``; everything else here 
 This package imports numpy and itself, nothing above it.
 """
 
-from . import checks, functional, higher_order, more_ops, ops, parity_ops, trace
+from . import checks, conv_checks, conv_ops, functional, higher_order, more_ops, ops, parity_ops, trace
 from .checks import DEFAULT_DTYPE, manual_seed
+from .conv_functions import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, conv_transpose2d, fold, max_pool2d,
+                             unfold)
 from .backward import GraphFreed, run_backward
 from .freeing import FreedTensor
 from .functional import hessian, hvp, jacobian, jvp, value_and_grad, vjp
@@ -25,4 +27,6 @@ __all__ = ["Tensor", "Op", "unbroadcast", "DEFAULT_DTYPE", "ops", "more_ops", "c
            "grad", "value_and_grad", "jacobian",
            "where", "cat", "concatenate", "stack", "one_hot", "arange", "eye", "full", "full_like", "zeros_like",
            "ones_like", "rand", "uniform", "randint",
-           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn"]
+           "parity_ops", "manual_seed", "tensor", "from_numpy", "zeros", "ones", "empty", "randn",
+           "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold", "fold",
+           "conv_ops", "conv_checks"]

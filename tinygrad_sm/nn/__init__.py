@@ -9,6 +9,7 @@ Every module in this package imports the engine through its facade and its sibli
 from ..autograd import Tensor, one_hot
 from . import init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Unflatten
 from .loss import (REDUCTIONS, binary_cross_entropy, binary_cross_entropy_with_logits, binary_logistic,
                    cross_entropy, huber_loss, mse, multiclass_perceptron_loss, nll_loss, perceptron_loss,
@@ -22,4 +23,5 @@ __all__ = ["Module", "Sequential",
            "cross_entropy", "mse", "binary_logistic", "perceptron_loss", "multiclass_perceptron_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "huber_loss", "smooth_l1_loss",
            "REDUCTIONS", "one_hot", "clip_grad_norm_", "init", "Tensor",
+           "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "Unflatten"]

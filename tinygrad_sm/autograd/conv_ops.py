@@ -1,0 +1,265 @@
+"""Convolution and pooling ops, each forward beside its closed-form backward. Skip on a first reading.
+
+Layout as PyTorch: images (N, C, H, W), conv weights (out, in / groups, kh, kw). The argument
+checks and the window geometry (``Window``) are in ``conv_checks.py``; the Tensor-level functions
+(``conv2d``, ``max_pool2d``, ...) in ``conv_functions.py``. docs/convolutions.md derives every rule.
+
+Everything rests on two linear maps, each the other's adjoint:
+
+- ``unfold`` (im2col): copy each kh × kw window of X into one column, (N, C, H, W) → (N, C·kh·kw, L),
+  L = Ho·Wo windows. A convolution is then one matmul: out = W unfold(X).
+- ``fold`` (col2im): add each column back onto the pixels it came from. A pixel in several windows
+  gets the sum, which is why fold is the backward of unfold, and unfold the backward of fold.
+
+Under ``backward(create_graph=True)`` G is a Tensor, and ``unfold_columns`` / ``fold_columns`` record
+the Unfold / Fold ops on it, so each rule below runs on Tensors unchanged and is recorded as a graph
+(docs/second-order.md): every op here can be differentiated again.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .ops import Op
+
+
+# ---------------------------------------------------------------- the two array maps
+
+def pad_image(x, padding, value=0.0):
+    """X with ``padding`` = ((top, bottom), (left, right)) rows and columns of ``value`` around each image."""
+    if not any(padding[0]) and not any(padding[1]):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), *padding), constant_values=value)
+
+
+def window_views(padded, win):
+    """The (N, C, Ho, Wo, kh, kw) view of each window of a padded image: no copy (stride tricks)."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = win.kernel, win.stride, win.dilation, win.out_size
+    views = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    return views[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :ho, :wo]
+
+
+def offset_view(padded, win, i, j):
+    """The (N, C, Ho, Wo) view of the pixel at kernel offset (i, j) of every window."""
+    (sh, sw), (dh, dw), (ho, wo) = win.stride, win.dilation, win.out_size
+    return padded[:, :, i * dh: i * dh + sh * (ho - 1) + 1: sh, j * dw: j * dw + sw * (wo - 1) + 1: sw]
+
+
+def im2col(x, win):
+    """unfold on arrays: (N, C, H, W) → (N, C·kh·kw, Ho·Wo), each window one column (one copy)."""
+    n, c = x.shape[:2]
+    views = window_views(pad_image(x, win.padding), win)
+    return views.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * win.kernel[0] * win.kernel[1], views.shape[2] * views.shape[3])
+
+
+def col2im(cols, win, channels):
+    """fold on arrays: each column added back onto its window's pixels; a loop over the kh·kw offsets only."""
+    n = cols.shape[0]
+    (kh, kw), (ho, wo), (h, w) = win.kernel, win.out_size, win.in_size
+    (top, bottom), (left, right) = win.padding
+    cols = cols.reshape(n, channels, kh, kw, ho, wo)
+    padded = np.zeros((n, channels, h + top + bottom, w + left + right), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            offset_view(padded, win, i, j)[...] += cols[:, :, i, j]
+    return padded[:, :, top: top + h, left: left + w]
+
+
+def unfold_columns(x, win):
+    """unfold of an array, or of a Tensor (recording the Unfold op, for create_graph)."""
+    if isinstance(x, np.ndarray):
+        return im2col(x, win)
+    return type(x)._apply(Unfold(), (x,), win)
+
+
+def fold_columns(cols, win, channels):
+    """fold of an array, or of a Tensor (recording the Fold op, for create_graph)."""
+    if isinstance(cols, np.ndarray):
+        return col2im(cols, win, channels)
+    return type(cols)._apply(Fold(), (cols,), win, channels)
+
+
+def by_group(array, groups, length):
+    """(N, groups, rows per group, length): the columns (or channels) of each group as one matrix."""
+    return array.reshape((array.shape[0], groups, array.shape[1] // groups, length))
+
+
+class Unfold(Op):
+    name, rule, symbols = "unfold", "dX = fold(G): each column entry added back to the pixel it copied", ("X",)
+    __slots__ = ("win", "channels")
+
+    def forward(self, x, win):
+        """out[n, (c, i, j), l] = X[n, c, s·hₗ + d·i - p, s·wₗ + d·j - p] (zero outside X)."""
+        self.win, self.channels = win, x.shape[1]
+        return im2col(x, win)
+
+    def backward(self, g):
+        """Each entry of X was copied into every column whose window covers it: its gradient is their sum."""
+        return (fold_columns(g, self.win, self.channels),)
+
+
+class Fold(Op):
+    name, rule, symbols = "fold", "dA = unfold(G): each column entry reads the pixel it was added to", ("A",)
+    __slots__ = ("win",)
+
+    def forward(self, cols, win, channels):
+        """out[n, c, y, x] = Σ over the (window l, offset (i, j)) that land on (y, x) of A[n, (c, i, j), l]."""
+        self.win = win
+        return col2im(cols, win, channels)
+
+    def backward(self, g):
+        """Each column entry was added to one pixel: its gradient is G at that pixel."""
+        return (unfold_columns(g, self.win),)
+
+
+# ---------------------------------------------------------------- convolutions
+
+class Conv2d(Op):
+    name = "conv2d"
+    rule = ("dX = fold(Wᵀ G): G correlated with the flipped kernel, dW = Σₙ G unfold(X)ᵀ, "
+            "db = Σ_{n,h,w} G")
+    symbols = ("X", "W", "b")
+    __slots__ = ("x", "w", "cols", "win", "groups")
+
+    def forward(self, x, w, b=None, *, win, groups):
+        """out[n, o] = b_o + Σ_{c,i,j} W[o, c, i, j] X[n, c, s·h + d·i - p, s·w + d·j - p]: W times unfold(X)."""
+        self.x, self.w, self.win, self.groups = x, w, win, groups
+        self.cols = im2col(x, win)
+        n, length = x.shape[0], self.cols.shape[-1]
+        out = w.reshape(groups, w.shape[0] // groups, -1) @ by_group(self.cols, groups, length)
+        out = out.reshape((n, w.shape[0]) + win.out_size)
+        if b is not None:
+            out += b.reshape(-1, 1, 1)
+        return out
+
+    def saved_from(self, x, *rest):
+        """Under create_graph the columns are unfold(X) of the Tensor X (a forward step, not a new rule)."""
+        return {"cols": unfold_columns(x, self.win)}
+
+    def backward(self, g):
+        """dX = fold(Wᵀ G) (a transposed convolution), dW = Σₙ G unfold(X)ᵀ, db = Σ_{n,h,w} G."""
+        need_x, need_w = self.needs_grad[:2]
+        groups, w, cols = self.groups, self.w, self.cols
+        n, length = g.shape[0], cols.shape[-1]
+        g_by_group = g.reshape((n, groups, w.shape[0] // groups, length))
+        w_by_group = w.reshape((groups, w.shape[0] // groups, -1))
+        dx = dw = None
+        if need_x:
+            dcols = (np.swapaxes(w_by_group, -1, -2) @ g_by_group).reshape(cols.shape)
+            dx = fold_columns(dcols, self.win, self.x.shape[1])
+        if need_w:
+            dw = (g_by_group @ np.swapaxes(by_group(cols, groups, length), -1, -2)).sum(axis=0).reshape(w.shape)
+        if len(self.needs_grad) == 2:
+            return dx, dw
+        return dx, dw, (g.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None)
+
+
+class Conv1d(Conv2d):
+    """conv2d on images one pixel high: conv1d's function reshapes (N, C, L) to (N, C, 1, L) around it."""
+    name = "conv1d"
+
+
+class ConvTranspose2d(Op):
+    name = "conv_transpose2d"
+    rule = "dX = W unfold(G) (a conv2d of G), dW = Σₙ X unfold(G)ᵀ, db = Σ_{n,h,w} G"
+    symbols = ("X", "W", "b")
+    __slots__ = ("x", "w", "win", "groups")
+
+    def forward(self, x, w, b=None, *, win, groups):
+        """out = fold(Wᵀ X): each input pixel spreads W times its value over a kh × kw patch of out (conv2d's dX)."""
+        self.x, self.w, self.win, self.groups = x, w, win, groups
+        n, length = x.shape[0], x.shape[2] * x.shape[3]
+        out_channels = w.shape[1] * groups
+        w_by_group = w.reshape(groups, w.shape[0] // groups, -1)
+        cols = np.swapaxes(w_by_group, -1, -2) @ by_group(x, groups, length)
+        out = col2im(cols.reshape(n, groups * cols.shape[2], length), win, out_channels)
+        if b is not None:
+            out = out + b.reshape(-1, 1, 1)
+        return out
+
+    def backward(self, g):
+        """dX = W unfold(G), dW = Σₙ X unfold(G)ᵀ, db = Σ_{n,h,w} G: the adjoint of conv2d's dX rule."""
+        need_x, need_w = self.needs_grad[:2]
+        groups, x, w = self.groups, self.x, self.w
+        n, length = x.shape[0], x.shape[2] * x.shape[3]
+        g_cols = by_group(unfold_columns(g, self.win), groups, length)
+        dx = dw = None
+        if need_x:
+            dx = (w.reshape((groups, w.shape[0] // groups, -1)) @ g_cols).reshape(x.shape)
+        if need_w:
+            dw = (by_group(x, groups, length) @ np.swapaxes(g_cols, -1, -2)).sum(axis=0).reshape(w.shape)
+        if len(self.needs_grad) == 2:
+            return dx, dw
+        return dx, dw, (g.sum(axis=(0, 2, 3)) if self.needs_grad[2] else None)
+
+
+# ---------------------------------------------------------------- pooling
+
+def spread_over_windows(per_offset, win, channels):
+    """fold of (N, C, Ho, Wo, kh·kw) values, one per window and offset: each added back to its pixel."""
+    n = per_offset.shape[0]
+    length = win.out_size[0] * win.out_size[1]
+    cols = np.moveaxis(per_offset, -1, 2).reshape((n, channels * per_offset.shape[-1], length))
+    return fold_columns(cols, win, channels)
+
+
+class MaxPool2d(Op):
+    name, rule, symbols = "max_pool2d", "dX = G routed to the arg-max of each window (the first, on ties)", ("X",)
+    __slots__ = ("argmax", "win", "channels")
+
+    def forward(self, x, win):
+        """out[n, c, h, w] = max of X over window (h, w); PyTorch's scan: a later entry wins only if larger or NaN."""
+        self.win, self.channels = win, x.shape[1]
+        padded = pad_image(x, win.padding, -np.inf)
+        valid = win.inside_offsets()
+        best = np.full(x.shape[:2] + win.out_size, -np.inf, dtype=x.dtype)
+        self.argmax = np.zeros(best.shape, dtype=np.int64)
+        seen = np.zeros(win.out_size, dtype=bool)
+        for k, (i, j) in enumerate(np.ndindex(*win.kernel)):
+            value = offset_view(padded, win, i, j)
+            wins = valid[k] & (~seen | (value > best) | np.isnan(value))
+            np.copyto(best, value, where=wins)
+            np.copyto(self.argmax, k, where=wins)
+            seen |= valid[k]
+        return best
+
+    def backward(self, g):
+        """Each window's G goes to the entry that was its max; an entry that is the max of several gets the sum."""
+        kernel_size = self.win.kernel[0] * self.win.kernel[1]
+        chosen = self.argmax[..., None] == np.arange(kernel_size)
+        return (spread_over_windows(g.reshape(g.shape + (1,)) * chosen, self.win, self.channels),)
+
+
+class AvgPool2d(Op):
+    name, rule, symbols = "avg_pool2d", "dX = G / (window size), spread evenly over each window", ("X",)
+    __slots__ = ("divisor", "win", "channels")
+    constants = ("divisor",)  # the window sizes: a function of the shapes only
+
+    def forward(self, x, win, divisor):
+        """out[n, c, h, w] = (Σ of X over window (h, w)) / divisor[h, w]."""
+        self.win, self.channels, self.divisor = win, x.shape[1], divisor
+        padded = pad_image(x, win.padding)
+        total = np.zeros(x.shape[:2] + win.out_size, dtype=x.dtype)
+        for i, j in np.ndindex(*win.kernel):
+            total += offset_view(padded, win, i, j)
+        return total / divisor
+
+    def backward(self, g):
+        """d out[h, w] / d X[y, x] = 1 / divisor[h, w] for each (y, x) in window (h, w)."""
+        kernel_size = self.win.kernel[0] * self.win.kernel[1]
+        share = (g / self.divisor).reshape(g.shape + (1,))
+        return (spread_over_windows(np.broadcast_to(share, g.shape + (kernel_size,)), self.win, self.channels),)
+
+
+class AdaptiveAvgPool2d(Op):
+    name, rule, symbols = "adaptive_avg_pool2d", "dX = Pₕᵀ G P_w: G / (window size) spread over each window", ("X",)
+    __slots__ = ("rows", "cols")
+    constants = ("rows", "cols")  # the averaging matrices: functions of the shapes only
+
+    def forward(self, x, rows, cols):
+        """out = Pₕ X P_wᵀ: Pₕ[i, y] = 1/|window i| for y in rows ⌊iH/Ho⌋ .. ⌈(i+1)H/Ho⌉ - 1 (columns likewise)."""
+        self.rows, self.cols = rows, cols
+        return rows @ x @ cols.T
+
+    def backward(self, g):
+        """out is linear in X: dX = Pₕᵀ G P_w."""
+        return (self.rows.T @ g @ self.cols,)
