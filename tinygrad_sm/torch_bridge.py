@@ -99,6 +99,42 @@ def _batch_norm_2d(cls, m, dtype):
                track_running_stats=m.track_running_stats, dtype=dtype)
 
 
+def _conv_to_torch(cls):
+    def build(m):
+        extra = {"output_padding": m.output_padding} if m.transposed else {}
+        return cls(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                   dilation=m.dilation, groups=m.groups, bias=m.bias is not None, padding_mode=m.padding_mode,
+                   dtype=_torch_dtype(m), **extra)
+    return build
+
+
+def _conv_from_torch(cls):
+    def build(m):
+        if m.padding_mode != "zeros":
+            _refuse(m, f"padding_mode={m.padding_mode!r}; only 'zeros'")
+        extra = {"output_padding": m.output_padding} if m.transposed else {}
+        return cls(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                   dilation=m.dilation, groups=m.groups, bias=m.bias is not None, dtype=_dtype_of(m), **extra)
+    return build
+
+
+def _max_pool(cls):
+    return lambda m: cls(m.kernel_size, stride=m.stride, padding=m.padding, dilation=m.dilation,
+                         return_indices=m.return_indices, ceil_mode=m.ceil_mode)
+
+
+def _avg_pool(cls):
+    return lambda m: cls(m.kernel_size, stride=m.stride, padding=m.padding, ceil_mode=m.ceil_mode,
+                         count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
+
+
+def _adaptive_avg_pool_from_torch(m):
+    sizes = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+    if any(size is None for size in sizes):
+        _refuse(m, "an output_size of None (keep that axis); give every size")
+    return nn.AdaptiveAvgPool2d(m.output_size)
+
+
 def _embedding_from_torch(m):
     if m.padding_idx is not None or m.max_norm is not None or m.scale_grad_by_freq or m.sparse:
         _refuse(m, "padding_idx, max_norm, scale_grad_by_freq and sparse are not supported")
@@ -141,7 +177,15 @@ BRIDGES = [
            _softmax_from_torch(nn.LogSoftmax)),
     # containers: their children are built by the walk below
     Bridge(nn.Sequential, torch.nn.Sequential, lambda m: torch.nn.Sequential(), lambda m: nn.Sequential()),
-    # conv and pooling layers (nn/conv.py) get one entry each here when they land
+    # conv and pooling layers (nn/conv.py)
+    Bridge(nn.Conv1d, torch.nn.Conv1d, _conv_to_torch(torch.nn.Conv1d), _conv_from_torch(nn.Conv1d)),
+    Bridge(nn.Conv2d, torch.nn.Conv2d, _conv_to_torch(torch.nn.Conv2d), _conv_from_torch(nn.Conv2d)),
+    Bridge(nn.ConvTranspose2d, torch.nn.ConvTranspose2d, _conv_to_torch(torch.nn.ConvTranspose2d),
+           _conv_from_torch(nn.ConvTranspose2d)),
+    Bridge(nn.MaxPool2d, torch.nn.MaxPool2d, _max_pool(torch.nn.MaxPool2d), _max_pool(nn.MaxPool2d)),
+    Bridge(nn.AvgPool2d, torch.nn.AvgPool2d, _avg_pool(torch.nn.AvgPool2d), _avg_pool(nn.AvgPool2d)),
+    Bridge(nn.AdaptiveAvgPool2d, torch.nn.AdaptiveAvgPool2d, lambda m: torch.nn.AdaptiveAvgPool2d(m.output_size),
+           _adaptive_avg_pool_from_torch),
 ]
 OURS = {bridge.ours: bridge for bridge in BRIDGES}
 THEIRS = {bridge.theirs: bridge for bridge in BRIDGES}
