@@ -94,10 +94,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def flat_indices(argmax, win):
-    """Each window's chosen offset (i, j) as the flat index y·W + x of that pixel in the unpadded image."""
-    i, j = argmax // win.kernel[1], argmax % win.kernel[1]
-    rows = (win.stride[0] * np.arange(win.out_size[0]))[:, None] + i * win.dilation[0] - win.padding[0][0]
-    cols = (win.stride[1] * np.arange(win.out_size[1]))[None, :] + j * win.dilation[1] - win.padding[1][0]
+    """Each window's chosen offset as the flat index y·W + x of that pixel in the unpadded image."""
+    rows, cols = conv_ops.image_positions(argmax, win)
     return rows * win.in_size[1] + cols
 
 

@@ -19,6 +19,7 @@ the Unfold / Fold ops on it, so each rule below runs on Tensors unchanged and is
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .higher_order import scatter_add
 from .ops import Op
 
 
@@ -196,37 +197,63 @@ class ConvTranspose2d(Op):
 
 def spread_over_windows(per_offset, win, channels):
     """fold of (N, C, Ho, Wo, kh·kw) values, one per window and offset: each added back to its pixel."""
-    n = per_offset.shape[0]
-    length = win.out_size[0] * win.out_size[1]
-    cols = np.moveaxis(per_offset, -1, 2).reshape((n, channels * per_offset.shape[-1], length))
-    return fold_columns(cols, win, channels)
+    moved = np.moveaxis(per_offset, -1, 2)  # (N, C, kh·kw, Ho, Wo)
+    if isinstance(moved, np.ndarray):
+        return col2im(moved, win, channels)  # a view even of a broadcast array: no kh·kw-fold copy
+    n, length = per_offset.shape[0], win.out_size[0] * win.out_size[1]
+    return fold_columns(moved.reshape((n, channels * per_offset.shape[-1], length)), win, channels)
+
+
+def window_maxima(x, win):
+    """(max of each window, the offset k = i·kw + j of its first max in row-major order), as PyTorch's scan.
+
+    PyTorch's loop keeps an entry if it is larger than the best so far or NaN: so the first max wins a
+    tie, the last NaN wins among NaNs, and padding (-∞ here) never wins over an entry of the image.
+    """
+    padded = pad_image(x, win.padding, -np.inf)
+    views = [offset_view(padded, win, i, j) for i, j in np.ndindex(*win.kernel)]
+    best = views[0].copy()
+    for view in views[1:]:
+        np.maximum(best, view, out=best)  # NaN propagates, as in PyTorch
+    argmax = np.zeros(best.shape, dtype=np.int64)
+    for k in range(len(views) - 1, -1, -1):  # downwards, so the first offset holding the max is the one left
+        np.copyto(argmax, k, where=views[k] == best)
+    if any(win.padding[0] + win.padding[1]):  # a window of -∞ only: its first entry inside the image
+        first_inside = np.argmax(win.inside_offsets(), axis=0)
+        np.copyto(argmax, first_inside, where=best == -np.inf)
+    nan = np.isnan(best)
+    if nan.any():
+        for k, view in enumerate(views):
+            np.copyto(argmax, k, where=nan & np.isnan(view))
+    return best, argmax
+
+
+def image_positions(argmax, win):
+    """The (row, column) in the unpadded image of each window's chosen offset k = i·kw + j."""
+    i, j = np.divmod(argmax, win.kernel[1])
+    rows = (win.stride[0] * np.arange(win.out_size[0]))[:, None] + i * win.dilation[0] - win.padding[0][0]
+    cols = (win.stride[1] * np.arange(win.out_size[1]))[None, :] + j * win.dilation[1] - win.padding[1][0]
+    return rows, cols
 
 
 class MaxPool2d(Op):
     name, rule, symbols = "max_pool2d", "dX = G routed to the arg-max of each window (the first, on ties)", ("X",)
-    __slots__ = ("argmax", "win", "channels")
+    __slots__ = ("argmax", "win", "x_shape")
 
     def forward(self, x, win):
-        """out[n, c, h, w] = max of X over window (h, w); PyTorch's scan: a later entry wins only if larger or NaN."""
-        self.win, self.channels = win, x.shape[1]
-        padded = pad_image(x, win.padding, -np.inf)
-        valid = win.inside_offsets()
-        best = np.full(x.shape[:2] + win.out_size, -np.inf, dtype=x.dtype)
-        self.argmax = np.zeros(best.shape, dtype=np.int64)
-        seen = np.zeros(win.out_size, dtype=bool)
-        for k, (i, j) in enumerate(np.ndindex(*win.kernel)):
-            value = offset_view(padded, win, i, j)
-            wins = valid[k] & (~seen | (value > best) | np.isnan(value))
-            np.copyto(best, value, where=wins)
-            np.copyto(self.argmax, k, where=wins)
-            seen |= valid[k]
+        """out[n, c, h, w] = max of X over window (h, w)."""
+        self.win, self.x_shape = win, x.shape
+        best, self.argmax = window_maxima(x, win)
         return best
 
     def backward(self, g):
-        """Each window's G goes to the entry that was its max; an entry that is the max of several gets the sum."""
-        kernel_size = self.win.kernel[0] * self.win.kernel[1]
-        chosen = self.argmax[..., None] == np.arange(kernel_size)
-        return (spread_over_windows(g.reshape(g.shape + (1,)) * chosen, self.win, self.channels),)
+        """d max / d X[y, x] = 1 for the window's arg-max, 0 elsewhere; an entry that is the max of several
+        windows gets the sum of their G."""
+        n, c, h, w = self.x_shape
+        rows, cols = image_positions(self.argmax, self.win)
+        images = np.arange(n * c).reshape(n, c, 1, 1)  # flat positions: np.add.at is far faster on them
+        flat = (images * h + rows) * w + cols
+        return (scatter_add(g, (n * c * h * w,), flat, g.dtype).reshape(self.x_shape),)
 
 
 class AvgPool2d(Op):
