@@ -343,3 +343,20 @@ def test_fold_bad_input():
     with pytest.raises(ValueError, match=r"fold: the input has 5 blocks \(shape \(1, 8, 5\)\), but output_size "
                                          r"\(3, 3\) .* gives 2 × 2 = 4"):
         fold(tensor(1, 8, 5), (3, 3), 2)
+
+
+def test_a_conv2d_step_peaks_below_twice_its_im2col_buffer():
+    """Forward and backward of one conv2d allocate at most 2× the (N, C·kh·kw, L) columns, output included."""
+    import tracemalloc
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((16, 8, 32, 32)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((16, 8, 3, 3)).astype(np.float32), requires_grad=True)
+    g = np.ones((16, 16, 32, 32), dtype=np.float32)
+    columns_bytes = 16 * 8 * 9 * 32 * 32 * 4
+    tracemalloc.start()
+    try:
+        conv2d(x, w, padding=1).backward(g)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert columns_bytes < peak <= 2 * columns_bytes

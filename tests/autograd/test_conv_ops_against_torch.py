@@ -132,8 +132,8 @@ TIES = {
 
 @pytest.mark.parametrize("name", TIES)
 @pytest.mark.parametrize("options", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
-                                     {"kernel_size": 2, "stride": 1}, {"kernel_size": 3, "stride": 2, "ceil_mode": True}],
-                         ids=str)
+                                     {"kernel_size": 2, "stride": 1},
+                                     {"kernel_size": 3, "stride": 2, "ceil_mode": True}], ids=str)
 def test_max_pool2d_routes_ties_nan_and_minus_infinity_as_pytorch(name, options):
     x = TIES[name]
     ours, torch_x = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)

@@ -47,7 +47,8 @@ def test_state_dict_keys_and_dtype():
 
 def test_a_lenet_like_stack_trains_one_step():
     model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2, rng=0), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(6, 16, 5, rng=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16 * 25, 10, rng=2))
+                          nn.Conv2d(6, 16, 5, rng=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(),
+                          nn.Linear(16 * 25, 10, rng=2))
     x, y = image(8, 1, 28, 28, seed=3), np.arange(8) % 10
     optimizer = tg.optim.SGD(model.parameters(), lr=0.05)
     losses = []

@@ -158,3 +158,14 @@ def test_second_order_page_gives_the_quoted_derivatives(tmp_path):
     np.testing.assert_allclose(snapshots[0]["x"].grad.data, [3.0, 12.0])
     np.testing.assert_allclose(results[0].data, [6.0, 12.0])
     assert results[1] is np.True_ or results[1] is True
+
+
+CONVOLUTIONS_PAGE = ROOT / "docs" / "convolutions.md"
+PAGES_WITH_EXAMPLES[CONVOLUTIONS_PAGE] = 1  # issue 18
+
+
+def test_convolutions_page_runs_and_its_unfold_matmul_is_the_convolution(tmp_path):
+    snapshots, _, _ = run_page(CONVOLUTIONS_PAGE, tmp_path)
+    ns = snapshots[0]
+    assert ns["h"].shape == (8, 6, 14, 14) and ns["columns"].shape == (8, 25, 784)
+    np.testing.assert_allclose(ns["same"].data, ns["conv2d"](ns["x"], ns["W"], padding=2).data, rtol=1e-5, atol=1e-5)

@@ -51,7 +51,7 @@ def lift(values, fill):
 
 
 def image_input(op, shape, dims=2):
-    """(batched shape, unbatched?) of an input with ``dims`` spatial axes, as PyTorch: a missing batch axis is one image."""
+    """(batched shape, unbatched?) of an input with ``dims`` image axes; no batch axis means one image, as PyTorch."""
     names = {1: "(C, L)", 2: "(C, H, W)"}[dims]
     if len(shape) not in (dims + 1, dims + 2):
         raise ValueError(f"{op}: expected a {dims + 1}-D {names} (unbatched) or {dims + 2}-D (N, {names[1:]} "

@@ -34,7 +34,7 @@ def _parameters(input, weight, bias):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """out[n, o] = b_o + Σ_{c,i,j} W[o, c, i, j] X[n, c, s·h + d·i - p, s·w + d·j - p] (a cross-correlation, as PyTorch).
+    """out[n, o] = b_o + Σ_{c,i,j} W[o, c, i, j] X[n, c, s·h + d·i - p, s·w + d·j - p], a cross-correlation as PyTorch's.
 
     input (N, C, H, W) or (C, H, W); weight (out, C / groups, kh, kw); bias (out,) or None. ``padding``:
     an int, a pair, "valid" (none) or "same" (output size = input size; stride 1 only; an even kernel
@@ -50,7 +50,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv2d along one axis: input (N, C, L) or (C, L), weight (out, C / groups, k); as conv2d on images 1 pixel high."""
+    """conv2d along one axis: input (N, C, L) or (C, L), weight (out, C / groups, k); conv2d of images 1 pixel high."""
     input, weight, bias = _tensor(input), _tensor(weight), (None if bias is None else _tensor(bias))
     x, unbatched = _batched("conv1d", input, dims=1)
     win = conv_window("conv1d", x.shape, weight.shape, None if bias is None else bias.shape,

@@ -46,11 +46,12 @@ class _ConvNd(Module):
             (self.in_channels, self.out_channels)
         shape = (out_axis, in_axis // self.groups) + self.kernel_size
         rng = checks.make_rng(rng, name)
-        bound = 1 / math.sqrt(shape[1] * math.prod(self.kernel_size))  # kaiming_uniform(a=√5): gain √(1/3) · √(3/fan_in)
+        bound = 1 / math.sqrt(shape[1] * math.prod(self.kernel_size))  # kaiming_uniform(a=√5): √(1/3)·√(3/fan_in)
         self.weight = Tensor(rng.uniform(-bound, bound, shape).astype(dtype), requires_grad=True, name="W")
         self.bias = None
         if bias:
-            self.bias = Tensor(rng.uniform(-bound, bound, self.out_channels).astype(dtype), requires_grad=True, name="b")
+            values = rng.uniform(-bound, bound, self.out_channels).astype(dtype)
+            self.bias = Tensor(values, requires_grad=True, name="b")
 
     def _padding(self, padding):
         if isinstance(padding, str):
