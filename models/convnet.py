@@ -4,7 +4,6 @@ import math
 import numbers
 
 import numpy as np
-
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tinygrad_sm import Tensor, nn, no_grad
