@@ -334,6 +334,8 @@ def test_pooling_bad_input():
         max_pool2d(tensor(4, 4), 2)
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be an int or 2 ints"):
         adaptive_avg_pool2d(x, (1, 2, 3))
+    with pytest.raises(TypeError, match=r"max_pool2d: ceil_mode must be a bool, got 'yes'"):
+        max_pool2d(x, 2, ceil_mode="yes")
 
 
 def test_fold_bad_input():

@@ -109,7 +109,7 @@ def test_avg_pool2d_matches_pytorch(options):
     compare(lambda x: ag.avg_pool2d(x, **options), lambda x: F.avg_pool2d(x, **options), arrays((2, 3, 7, 6)))
 
 
-@pytest.mark.parametrize("size", [1, (1, 1), 2, (3, 4), (None, 2), (7, 6), (5, 4), (4, 5)], ids=str)
+@pytest.mark.parametrize("size", [1, (1, 1), 2, (3, 4), (None, 2), (7, 6), (5, 4), (4, 5), (9, 8)], ids=str)
 def test_adaptive_avg_pool2d_matches_pytorch_including_overlapping_windows(size):
     compare(lambda x: ag.adaptive_avg_pool2d(x, size), lambda x: F.adaptive_avg_pool2d(x, size), arrays((2, 3, 7, 6)))
 
@@ -175,6 +175,19 @@ def test_pooling_second_derivatives_match_pytorch(pool):
     second, = ag.grad((g * g).sum(), [ours])
     torch_second, = torch.autograd.grad((torch_g * torch_g).sum(), [theirs])
     np.testing.assert_allclose(second.data, torch_second.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_unbatched_transposed_convolution_and_pooling_match_pytorch():
+    compare(lambda x, w: ag.conv_transpose2d(x, w, stride=2), lambda x, w: F.conv_transpose2d(x, w, stride=2),
+            arrays((2, 3, 3), (2, 3, 2, 2)))
+    compare(lambda x: ag.max_pool2d(x, 2, 1), lambda x: F.max_pool2d(x, 2, 1), arrays((2, 3, 3)))
+    compare(lambda x: ag.conv1d(x, Tensor(np.ones((1, 2, 2)))), lambda x: F.conv1d(x, torch.ones(1, 2, 2,
+            dtype=torch.float64)), arrays((2, 5)))
+
+
+def test_a_kernel_as_large_as_the_padded_image_matches_pytorch():
+    compare(lambda x, w: ag.conv2d(x, w, padding=1), lambda x, w: F.conv2d(x, w, padding=1),
+            arrays((1, 2, 3, 2), (3, 2, 5, 4)))
 
 
 def test_an_empty_batch_matches_pytorch():

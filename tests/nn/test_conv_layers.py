@@ -146,3 +146,18 @@ def test_layers_match_pytorch_with_the_same_weights(ours, theirs, shape):
     for (name, param), tparam in zip(ours.named_parameters(), theirs.parameters()):
         np.testing.assert_allclose(param.grad, tparam.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
     assert repr(ours) == repr(theirs)
+
+
+def test_a_conv_checkpoint_round_trips_and_pytorch_reads_it(tmp_path):
+    path = tmp_path / "convnet.safetensors"
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=0), nn.MaxPool2d(2), nn.ConvTranspose2d(2, 1, 2, rng=1))
+    tg.save(path, model)
+    again = nn.Sequential(nn.Conv2d(1, 2, 3, rng=5), nn.MaxPool2d(2), nn.ConvTranspose2d(2, 1, 2, rng=6))
+    tg.load(path, again)
+    for (name, mine), theirs in zip(model.named_parameters(), again.parameters()):
+        np.testing.assert_array_equal(mine.data, theirs.data, err_msg=name)
+    if torch is not None:
+        twin = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.MaxPool2d(2), torch.nn.ConvTranspose2d(2, 1, 2))
+        from safetensors.torch import load_file
+        twin.load_state_dict(load_file(str(path)))
+        np.testing.assert_array_equal(twin[2].weight.detach().numpy(), model[2].weight.data)

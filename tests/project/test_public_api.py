@@ -53,3 +53,16 @@ def test_the_documented_spellings_work_from_import_tinygrad_sm_as_tg():
 def test_an_unknown_attribute_is_still_an_attribute_error():
     with pytest.raises(AttributeError, match="module 'tinygrad_sm' has no attribute 'vizz'"):
         tg.vizz
+
+
+CONVOLUTION_NAMES = {  # issue 18
+    "tinygrad_sm.autograd": ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+                             "unfold", "fold"],
+    "tinygrad_sm.nn": ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(CONVOLUTION_NAMES))
+def test_the_convolution_names_are_public(module):
+    facade = importlib.import_module(module)
+    assert all(name in facade.__all__ and callable(getattr(facade, name)) for name in CONVOLUTION_NAMES[module])

@@ -154,8 +154,9 @@ def pool_window(op, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
     no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
     stride = kernel if no_stride else sizes(stride, op, "stride", 1)
     pads, dilation = sizes(padding, op, "padding", 0), sizes(dilation, op, "dilation", 1)
-    if not isinstance(ceil_mode, (bool, np.bool_)):
+    if isinstance(ceil_mode, str) or ceil_mode not in (True, False):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    ceil_mode = bool(ceil_mode)
     for k, p, d in zip(kernel, pads, dilation):
         if p > (d * (k - 1) + 1) // 2:
             raise ValueError(f"{op}: padding should be at most half of the effective kernel size, got padding={pads}, "

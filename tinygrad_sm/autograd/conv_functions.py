@@ -6,8 +6,6 @@ works out the window geometry, and records one op of ``conv_ops.py``. An input w
 axis either (a reshape on each side of the op).
 """
 
-import numpy as np
-
 from . import conv_ops
 from .conv_checks import (adaptive_size, averaging_matrix, avg_divisor, conv_window, float_tensors, fold_window,
                           image_input, pool_window, sizes, transpose_window)

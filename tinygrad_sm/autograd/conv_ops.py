@@ -199,7 +199,7 @@ class ConvTranspose2d(Op):
         """dX = W unfold(G), dW = Σₙ X unfold(G)ᵀ, db = Σ_{n,h,w} G: the adjoint of conv2d's dX rule."""
         need_x, need_w = self.needs_grad[:2]
         groups, x, w = self.groups, self.x, self.w
-        n, length = x.shape[0], x.shape[2] * x.shape[3]
+        length = x.shape[2] * x.shape[3]
         g_cols = by_group(unfold_columns(g, self.win), groups, length)
         dx = dw = None
         if need_x:
