@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py $(if $(BASELINE),--baseline $(BASELINE))
 	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/second_order.py
+	OPENBLAS_NUM_THREADS=1 $(PY) benchmarks/conv.py
 	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements-quality.txt
 	$(PY) benchmarks/quality.py
 

@@ -369,7 +369,8 @@ class SGDTrainedMixin(AtomicFitMixin):
 
     The model trains on standardised features (x - mean) / scale when ``standardize`` is set
     (mean and scale from the first fit or partial_fit), and the scaling is folded into the
-    first layer afterwards, so ``module_`` maps the raw features. Subclasses give
+    first layer afterwards, so ``module_`` maps the raw features (a subclass may scale and fold otherwise:
+    _feature_scaling, _to_standardized, _to_raw). Subclasses give
     _new_module(n_features, n_outputs, rng), _first_linear(module), _prepare(X, y, reset, warm,
     classes, partial) -> (X, targets, n_outputs), _loss, _validation_score(module, X, targets)
     and _counts_correct.
@@ -383,7 +384,7 @@ class SGDTrainedMixin(AtomicFitMixin):
         if warm:
             module, (mean, scale) = copy.deepcopy(self.module_), (self.x_mean_, self.x_scale_)
         else:
-            mean, scale = feature_scaling(X, self.standardize)
+            mean, scale = self._feature_scaling(X)
             module = self._new_module(X.shape[1], n_outputs, rng)
         check_float32_range(self, X)
         Z, validation = ((X - mean) / scale).astype(np.float32), None
@@ -392,7 +393,7 @@ class SGDTrainedMixin(AtomicFitMixin):
             validation = (Z_val, t_val, self._validation_score)
         self.lr_ = auto_lr(self, Z)
         if warm:  # a new module is initialised for standardised features already
-            to_standardized(self._first_linear(module), mean, scale)
+            self._to_standardized(module, mean, scale)
         optimizer = make_optimizer(self.solver, module, self.lr_, self.momentum, self.l2)
         progress, history = train(self, module, optimizer, Z, targets, rng, self.epochs, divergence_hint(self, X),
                                   validation)
@@ -413,12 +414,12 @@ class SGDTrainedMixin(AtomicFitMixin):
         X, targets, n_outputs = self._prepare(X, y, reset=first, classes=classes, partial=True)
         if first:
             rng = make_rng(self.random_state)
-            mean, scale = feature_scaling(X, self.standardize)
+            mean, scale = self._feature_scaling(X)
             module, optimizer = self._new_module(X.shape[1], n_outputs, rng), None
         else:
             module, optimizer, rng = copy.deepcopy((self.module_, getattr(self, "_optimizer", None), self._rng))
             mean, scale = self.x_mean_, self.x_scale_
-            to_standardized(self._first_linear(module), mean, scale)
+            self._to_standardized(module, mean, scale)
         check_float32_range(self, X)
         Z = ((X - mean) / scale).astype(np.float32)
         if first or self.lr != "auto":  # "auto" keeps the step size found on the first call
@@ -432,7 +433,7 @@ class SGDTrainedMixin(AtomicFitMixin):
 
     def _store(self, module, optimizer, rng, mean, scale, X, progress, history, keep):
         """Fold the scaling back, check the result, and set the fitted attributes (appending when ``keep``)."""
-        to_raw(self._first_linear(module), mean, scale)
+        self._to_raw(module, mean, scale)
         check_finite(self, module, len(progress.loss_curve), progress.loss_curve[-1], divergence_hint(self, X))
         factor = self._loss_factor()
         progress.loss_curve = [loss * factor for loss in progress.loss_curve]
@@ -450,6 +451,16 @@ class SGDTrainedMixin(AtomicFitMixin):
     def _loss_factor(self):
         """What turns the training loss into the units loss_curve_ reports (1: as trained)."""
         return 1.0
+
+    def _feature_scaling(self, X):
+        """(mean, scale) to train on (X - mean) / scale: per feature, as StandardScaler, by default."""
+        return feature_scaling(X, self.standardize)
+
+    def _to_standardized(self, module, mean, scale):
+        to_standardized(self._first_linear(module), mean, scale)
+
+    def _to_raw(self, module, mean, scale):
+        to_raw(self._first_linear(module), mean, scale)
 
 
 class LinearScoresClassifier(ClassifierMixin, AtomicFitMixin, BaseEstimator):

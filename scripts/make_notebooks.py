@@ -1,6 +1,6 @@
 """Write the notebooks of examples/notebooks/ and run them, storing their outputs.
 
-One notebook per lecture note, and the Hessian out of the engine beside the softmax one.
+One notebook per lecture note, the Hessian out of the engine beside the softmax one, and one on convolutions.
 
 Each notebook: the note's derivation in a few lines, the engine computing the same quantity, the
 closed form beside it, the graph and the explorer inline, and the note's experiment. Run with
@@ -339,12 +339,99 @@ for model in (SoftmaxRegression(epochs=100, random_state=0), TwoLayerNet(hidden=
     print(f"{type(model).__name__:<18} held-out accuracy {model.score(X_test.astype(np.float32), y_test):.3f}")'''),
 ]
 
+CONVOLUTION = [
+    md("""
+# Convolution as unfold + matmul, and the flipped-kernel rule for its backward
+
+No lecture note covers convolutions; this notebook works them out with the engine. A convolution
+layer (PyTorch's, a cross-correlation) computes, for image X (C × H × W) and kernels W (O × C × k × k),
+
+  C[o, h, w] = b_o + Σ_{c,i,j} W[o, c, i, j] · X[c, h + i, w + j].
+
+`unfold` (im2col) copies each k × k window of X into one column, so the whole layer is one matrix
+product: C = W_flat · unfold(X) + b, with W_flat the O × (C·k·k) matrix of kernels. The derivation
+of every rule is in docs/convolutions.md."""),
+    code(SETUP),
+    code('''from tinygrad_sm.autograd import conv2d, unfold
+
+rng = np.random.default_rng(0)
+X = Tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True, name="X")   # one 2-channel 5×5 image
+W = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True, name="W")   # three 3×3 kernels
+b = Tensor(rng.standard_normal(3), requires_grad=True, name="b")
+cols = unfold(X, 3)                                    # (1, 2·3·3, 3·3): one column per window
+as_matmul = (W.reshape(3, -1) @ cols).reshape(1, 3, 3, 3) + b.reshape(1, 3, 1, 1)
+print("unfold(X) has shape", cols.shape)
+print("largest difference from conv2d below 1e-12:",
+      float(np.abs(as_matmul.data - conv2d(X, W, b).data).max()) < 1e-12)'''),
+    md("The same numbers from the definition, written as loops over the output positions (what unfold avoids):"),
+    code('''by_loops = np.zeros((3, 3, 3))
+for o in range(3):
+    for h in range(3):
+        for w in range(3):
+            by_loops[o, h, w] = b.data[o] + np.sum(W.data[o] * X.data[0, :, h:h + 3, w:w + 3])
+print("largest difference from the loops below 1e-12:",
+      float(np.abs(by_loops - conv2d(X, W, b).data[0]).max()) < 1e-12)'''),
+    md("""
+## The backward: dX is the full correlation of G with the flipped kernel
+
+With G = ∂L/∂C, the chain rule on C[o, h, w] = Σ W[o, c, i, j] X[c, h + i, w + j] gives, for a
+pixel (y, x) of channel c, every output position that saw it, h = y - i, w = x - j:
+
+  ∂L/∂X[c, y, x] = Σ_{o,i,j} G[o, y - i, x - j] · W[o, c, i, j]
+                = Σ_{o,i',j'} G_pad[o, y + i', x + j'] · W[o, c, k-1-i', k-1-j'],
+
+a correlation of G, padded by k - 1 on each side (the "full" correlation), with the kernel flipped
+in both axes (and its in and out channels swapped). Likewise ∂L/∂W[o, c, i, j] = Σ_{h,w} G[o, h, w]
+X[c, h + i, w + j] (the correlation of X with G) and ∂L/∂b_o = Σ_{h,w} G[o, h, w]."""),
+    code('''C = conv2d(X, W, b)
+G = rng.standard_normal(C.shape)                       # any upstream gradient
+C.backward(G)
+G_pad = np.pad(G[0], ((0, 0), (2, 2), (2, 2)))         # full: k - 1 = 2 zeros around G
+flipped = W.data[:, :, ::-1, ::-1]
+dX = np.zeros((2, 5, 5))
+for c in range(2):
+    for y in range(5):
+        for x in range(5):
+            dX[c, y, x] = np.sum(G_pad[:, y:y + 3, x:x + 3] * flipped[:, c])
+dW = np.array([[[[np.sum(G[0, o] * X.data[0, c, i:i + 3, j:j + 3]) for j in range(3)] for i in range(3)]
+                for c in range(2)] for o in range(3)])
+print("dX: engine vs full correlation with the flipped kernel, largest difference below 1e-12:",
+      float(np.abs(X.grad[0] - dX).max()) < 1e-12)
+print("dW: engine vs correlation of X with G, largest difference below 1e-12:",
+      float(np.abs(W.grad - dW).max()) < 1e-12)
+print("dX[0] (channel 0):\\n", X.grad[0, 0])
+print("db: engine", b.grad, " Σ G per channel", G.sum(axis=(0, 2, 3)))'''),
+    md("""
+The flipped-kernel correlation is itself a convolution: conv2d of the padded G with the flipped,
+channel-swapped kernels. So the backward of a convolution is a (transposed) convolution, which
+is what the engine's rule says: dX = fold(Wᵀ G)."""),
+    code('''as_conv = conv2d(Tensor(G_pad[None]), Tensor(np.ascontiguousarray(flipped.transpose(1, 0, 2, 3))))
+print("conv2d(pad(G), flipped kernels) vs dX, largest difference below 1e-12:",
+      float(np.abs(as_conv.data[0] - dX).max()) < 1e-12)'''),
+    md("The graph of one conv layer, ReLU and 2 × 2 max pooling on a 4 × 4 image; each op shows its backward rule."),
+    code('''from tinygrad_sm.autograd import max_pool2d
+
+image = Tensor(np.round(rng.uniform(-1, 1, (1, 1, 4, 4)), 1), requires_grad=True, name="image")
+kernel = Tensor(np.round(rng.uniform(-1, 1, (1, 1, 3, 3)), 1), requires_grad=True, name="K")
+feature_map = conv2d(image, kernel, padding=1)
+feature_map.name = "F"
+loss = max_pool2d(feature_map.relu(), 2).sum()
+loss.name = "loss"
+page = explore(loss, title="conv2d → relu → max_pool2d → sum")   # the explorer replays backward itself, before ours
+retain_grads(loss)
+loss.backward()
+draw_graph(loss, title="conv2d → relu → max_pool2d → sum, after backward")'''),
+    md("The explorer: step through the forward pass, then the backward pass, with ← and → (click a tensor for its arrays)."),
+    code("page"),
+]
+
 NOTEBOOKS = {
     "000_multiclass_logistic.ipynb": NOTE_000,
     "001_softmax_regression.ipynb": NOTE_001,
     "002_softmax_jacobian.ipynb": NOTE_002,
     "002b_softmax_hessian.ipynb": NOTE_002B,
     "003_perceptron_two_layer.ipynb": NOTE_003,
+    "convolution_unfold_and_flipped_kernel.ipynb": CONVOLUTION,
 }
 
 

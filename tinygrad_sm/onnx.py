@@ -127,6 +127,47 @@ def _stack(g, op, ins, out):
     return g.node("Concat", [g.node("Unsqueeze", [i, g.const(np.array([axis], np.int64))]) for i in ins], axis=axis)
 
 
+def _window(win):
+    """ONNX's attributes of a window: kernel_shape, strides, dilations, pads [top, left, bottom, right]."""
+    (top, bottom), (left, right) = win.padding
+    return {"kernel_shape": list(win.kernel), "strides": list(win.stride), "dilations": list(win.dilation),
+            "pads": [top, left, bottom, right]}
+
+
+def _conv(g, op, ins, out):
+    """conv2d (and conv1d, which runs conv2d on images one pixel high): Conv with the op's window and groups."""
+    return g.node("Conv", ins, group=int(op.groups), **_window(op.win))
+
+
+def _conv_transpose(g, op, ins, out):
+    """ConvTranspose: the op's window runs from its output (win.in_size) to its input (win.out_size), as conv2d's
+    dX; output_padding is what the output has beyond (in - 1)·s - 2p + d(k - 1) + 1."""
+    attributes = _window(op.win)
+    smallest = [(n - 1) * s + d * (k - 1) + 1 - sum(p) for n, s, d, k, p in
+                zip(op.win.out_size, op.win.stride, op.win.dilation, op.win.kernel, op.win.padding)]
+    extra = [size - n for size, n in zip(op.win.in_size, smallest)]
+    return g.node("ConvTranspose", ins, group=int(op.groups), output_padding=extra, **attributes)
+
+
+def _avg_pool(g, op, ins, out):
+    """AveragePool counting the padding (each window kh·kw), then × kh·kw / divisor: PyTorch's divisor at each
+    window (count_include_pad, a ceil_mode overhang, divisor_override) as a constant (Ho, Wo) factor."""
+    attributes = _window(op.win)
+    del attributes["dilations"]  # AveragePool takes dilations only from opset 19; avg_pool2d has none
+    mean = g.node("AveragePool", ins, count_include_pad=1, **attributes)
+    area = op.win.kernel[0] * op.win.kernel[1]
+    if np.all(op.divisor == area):
+        return mean
+    return g.node("Mul", [mean, g.like(area / op.divisor, op.parents[0])])
+
+
+def _adaptive_avg_pool(g, op, ins, out):
+    """GlobalAveragePool for a 1 × 1 output, else out = Pₕ X P_wᵀ as two MatMuls with the averaging matrices."""
+    if op.rows.shape[0] == 1 and op.cols.shape[0] == 1:
+        return g.node("GlobalAveragePool", ins)
+    return g.node("MatMul", [g.node("MatMul", [g.const(op.rows), ins[0]]), g.const(op.cols.T)])
+
+
 def _elementwise(onnx_op):
     return lambda g, op, ins, out: g.node(onnx_op, ins)
 
@@ -152,6 +193,10 @@ OPS = {
     "reshape": _reshape, "transpose": _transpose, "getitem": _getitem,
     "concatenate": lambda g, op, ins, out: g.node("Concat", ins, axis=int(op.axis)), "stack": _stack,
     "astype": lambda g, op, ins, out: g.node("Cast", ins, to=helper.np_dtype_to_tensor_dtype(out.dtype)),
+    # convolution and pooling (autograd/conv_ops.py)
+    "conv2d": _conv, "conv1d": _conv, "conv_transpose2d": _conv_transpose,
+    "max_pool2d": lambda g, op, ins, out: g.node("MaxPool", ins, **_window(op.win)),
+    "avg_pool2d": _avg_pool, "adaptive_avg_pool2d": _adaptive_avg_pool,
 }
 
 

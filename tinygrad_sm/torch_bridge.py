@@ -23,7 +23,7 @@ except ModuleNotFoundError as missing:
     raise ModuleNotFoundError("tinygrad_sm.to_torch / from_torch need PyTorch: "
                               "pip install tinygrad_sm[torch] (or pip install torch)") from missing
 
-TORCH_ONLY_BUFFERS = ("num_batches_tracked",)  # BatchNorm's step counter: PyTorch uses it only when momentum=None
+TORCH_ONLY_BUFFERS = ("num_batches_tracked",)  # BatchNorm1d's missing step counter (PyTorch uses it when momentum=None)
 
 
 class Bridge(NamedTuple):
@@ -36,11 +36,12 @@ class Bridge(NamedTuple):
 
 
 def _dtype_of(module):
-    """The floating dtype of a module's first parameter (float32 when it has none)."""
-    params = module.parameters() if isinstance(module, nn.Module) else list(module.parameters())
-    if not params:
-        return np.float32
-    return params[0].data.dtype if isinstance(module, nn.Module) else _numpy_dtype(params[0].dtype)
+    """The floating dtype of a module's first parameter, else of its first floating buffer (float32 when none)."""
+    if isinstance(module, nn.Module):
+        dtypes = [t.data.dtype for t in module.parameters() + [b for _, b in module.named_buffers()]]
+    else:
+        dtypes = [_numpy_dtype(t.dtype) for t in list(module.parameters()) + list(module.buffers())]
+    return next((dtype for dtype in dtypes if dtype.kind == "f"), np.float32)
 
 
 def _torch_dtype(module):
@@ -91,6 +92,47 @@ def _batch_norm_from_torch(m):
     return nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, dtype=_dtype_of(m))
 
 
+def _batch_norm_2d(cls, m, dtype):
+    return cls(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
+               track_running_stats=m.track_running_stats, dtype=dtype)
+
+
+def _conv_to_torch(cls):
+    def build(m):
+        extra = {"output_padding": m.output_padding} if m.transposed else {}
+        return cls(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                   dilation=m.dilation, groups=m.groups, bias=m.bias is not None, padding_mode=m.padding_mode,
+                   dtype=_torch_dtype(m), **extra)
+    return build
+
+
+def _conv_from_torch(cls):
+    def build(m):
+        if m.padding_mode != "zeros":
+            _refuse(m, f"padding_mode={m.padding_mode!r}; only 'zeros'")
+        extra = {"output_padding": m.output_padding} if m.transposed else {}
+        return cls(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                   dilation=m.dilation, groups=m.groups, bias=m.bias is not None, dtype=_dtype_of(m), **extra)
+    return build
+
+
+def _max_pool(cls):
+    return lambda m: cls(m.kernel_size, stride=m.stride, padding=m.padding, dilation=m.dilation,
+                         return_indices=m.return_indices, ceil_mode=m.ceil_mode)
+
+
+def _avg_pool(cls):
+    return lambda m: cls(m.kernel_size, stride=m.stride, padding=m.padding, ceil_mode=m.ceil_mode,
+                         count_include_pad=m.count_include_pad, divisor_override=m.divisor_override)
+
+
+def _adaptive_avg_pool_from_torch(m):
+    sizes = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+    if any(size is None for size in sizes):
+        _refuse(m, "an output_size of None (keep that axis); give every size")
+    return nn.AdaptiveAvgPool2d(m.output_size)
+
+
 def _embedding_from_torch(m):
     if m.padding_idx is not None or m.max_norm is not None or m.scale_grad_by_freq or m.sparse:
         _refuse(m, "padding_idx, max_norm, scale_grad_by_freq and sparse are not supported")
@@ -104,6 +146,8 @@ BRIDGES = [
     Bridge(nn.Identity, torch.nn.Identity, _plain(torch.nn.Identity), _plain(nn.Identity)),
     Bridge(nn.Flatten, torch.nn.Flatten, lambda m: torch.nn.Flatten(m.start, m.end),
            lambda m: nn.Flatten(m.start_dim, m.end_dim)),
+    Bridge(nn.Unflatten, torch.nn.Unflatten, lambda m: torch.nn.Unflatten(m.dim, m.unflattened_size),
+           lambda m: nn.Unflatten(m.dim, tuple(m.unflattened_size))),
     Bridge(nn.Dropout, torch.nn.Dropout, lambda m: torch.nn.Dropout(m.p), lambda m: nn.Dropout(m.p)),
     Bridge(nn.LayerNorm, torch.nn.LayerNorm,
            lambda m: torch.nn.LayerNorm(m.normalized_shape, eps=m.eps, elementwise_affine=m.weight is not None,
@@ -112,6 +156,8 @@ BRIDGES = [
     Bridge(nn.BatchNorm1d, torch.nn.BatchNorm1d,
            lambda m: torch.nn.BatchNorm1d(m.num_features, eps=m.eps, momentum=m.momentum, dtype=_torch_dtype(m)),
            _batch_norm_from_torch),
+    Bridge(nn.BatchNorm2d, torch.nn.BatchNorm2d, lambda m: _batch_norm_2d(torch.nn.BatchNorm2d, m, _torch_dtype(m)),
+           lambda m: _batch_norm_2d(nn.BatchNorm2d, m, _dtype_of(m))),
     Bridge(nn.Embedding, torch.nn.Embedding,
            lambda m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim, dtype=_torch_dtype(m)),
            _embedding_from_torch),
@@ -131,7 +177,15 @@ BRIDGES = [
     Bridge(nn.Sequential, torch.nn.Sequential, lambda m: torch.nn.Sequential(), lambda m: nn.Sequential()),
     Bridge(nn.ModuleList, torch.nn.ModuleList, lambda m: torch.nn.ModuleList(), lambda m: nn.ModuleList()),
     Bridge(nn.ModuleDict, torch.nn.ModuleDict, lambda m: torch.nn.ModuleDict(), lambda m: nn.ModuleDict()),
-    # conv and pooling layers (nn/conv.py) get one entry each here when they land
+    # conv and pooling layers (nn/conv.py)
+    Bridge(nn.Conv1d, torch.nn.Conv1d, _conv_to_torch(torch.nn.Conv1d), _conv_from_torch(nn.Conv1d)),
+    Bridge(nn.Conv2d, torch.nn.Conv2d, _conv_to_torch(torch.nn.Conv2d), _conv_from_torch(nn.Conv2d)),
+    Bridge(nn.ConvTranspose2d, torch.nn.ConvTranspose2d, _conv_to_torch(torch.nn.ConvTranspose2d),
+           _conv_from_torch(nn.ConvTranspose2d)),
+    Bridge(nn.MaxPool2d, torch.nn.MaxPool2d, _max_pool(torch.nn.MaxPool2d), _max_pool(nn.MaxPool2d)),
+    Bridge(nn.AvgPool2d, torch.nn.AvgPool2d, _avg_pool(torch.nn.AvgPool2d), _avg_pool(nn.AvgPool2d)),
+    Bridge(nn.AdaptiveAvgPool2d, torch.nn.AdaptiveAvgPool2d, lambda m: torch.nn.AdaptiveAvgPool2d(m.output_size),
+           _adaptive_avg_pool_from_torch),
 ]
 OURS = {bridge.ours: bridge for bridge in BRIDGES}
 THEIRS = {bridge.theirs: bridge for bridge in BRIDGES}
@@ -146,7 +200,7 @@ def to_torch(module):
     twin = _build(module, OURS, "to_torch", "PyTorch")
     state = {name: torch.from_numpy(np.array(value)) for name, value in module.state_dict().items()}
     for name, value in twin.state_dict().items():
-        if name.rsplit(".", 1)[-1] in TORCH_ONLY_BUFFERS:
+        if name not in state and _torch_only(name):
             state[name] = value
     twin.load_state_dict(state)
     return twin
@@ -157,10 +211,16 @@ def from_torch(torch_module):
     if not isinstance(torch_module, torch.nn.Module):
         raise TypeError(f"from_torch: expected a torch.nn.Module, got {type(torch_module).__name__}")
     twin = _build(torch_module, THEIRS, "from_torch", "tinygrad_sm")
+    ours = twin.state_dict()
     state = {name: value.detach().cpu().numpy() for name, value in torch_module.state_dict().items()
-             if name.rsplit(".", 1)[-1] not in TORCH_ONLY_BUFFERS}
+             if name in ours or not _torch_only(name)}
     twin.load_state_dict(state)
     return twin
+
+
+def _torch_only(name):
+    """A buffer PyTorch keeps and our layer may not (BatchNorm1d has no step counter; BatchNorm2d has)."""
+    return name.rsplit(".", 1)[-1] in TORCH_ONLY_BUFFERS
 
 
 def _module_of(module):

@@ -45,8 +45,10 @@ def text_outputs(notebook):
     return cells
 
 
-def test_there_is_one_notebook_per_note():
-    assert [path.name.split("_")[0] for path in NOTEBOOKS] == ["000", "001", "002", "002b", "003"]  # 002b: the Hessian
+def test_there_is_one_notebook_per_note_and_one_on_convolutions():
+    assert [path.name.split("_")[0] for path in NOTEBOOKS if path.name[0].isdigit()] == ["000", "001", "002", "002b", "003"]  # 002b: the Hessian
+    assert [path.name for path in NOTEBOOKS if not path.name[0].isdigit()] == [
+        "convolution_unfold_and_flipped_kernel.ipynb"]
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="the notebooks show graphs: needs Graphviz's dot "

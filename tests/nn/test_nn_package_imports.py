@@ -56,7 +56,7 @@ ADDED_FOR_PYTORCH_PARITY = ("ModuleList ModuleDict Parameter functional mse_loss
 INIT_NAMES = ("GAINS calculate_gain constant_ fans kaiming_normal_ kaiming_uniform_ normal_ ones_ uniform_ "
               "xavier_normal_ xavier_uniform_ zeros_").split()
 
-CONV_LAYERS = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+CONV_LAYERS = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Unflatten"]
 
 
 def test_the_facade_keeps_every_public_name_and_shares_the_engines_one_hot():

@@ -36,3 +36,18 @@ def test_quick_benchmark_writes_a_table_with_every_row(tmp_path):
     assert cells[0] == "n/a" and cells[1] != "n/a" and cells[3] == "n/a"  # numpy, tinygrad_sm, torch, autograd
     if importlib.util.find_spec("torch") is not None:
         assert cells[2] != "n/a" and "Adam steps of the LayerNorm net" in result.stdout
+
+
+def test_quick_conv_benchmark_agrees_across_frameworks_and_prints_every_row():
+    """benchmarks/conv.py --quick: every framework computes the same values first (it raises otherwise)."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "conv.py"), "--quick"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "(ms)" not in line]
+    names = ["conv2d LeNet conv1 (4, 1, 28, 28)", "conv2d LeNet conv2", "conv2d (4, 8, 32, 32)", "max_pool2d 2×2",
+             "LeNet-5 training step, batch 4"]
+    assert [row.split("|")[1].strip()[:len(name)] for row, name in zip(rows, names)] == names
+    for row in rows:
+        cells = [cell.strip() for cell in row.split("|")[2:-1]]
+        assert all(float(cell) > 0 for cell in cells), row
+    assert "Peak memory (tracemalloc) of one forward + backward of conv2d (4, 8, 32, 32)" in result.stdout

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 MODELS_PAGE = ROOT / "docs" / "models.md"
 OPS_PAGE = ROOT / "docs" / "ops.md"
-PAGES_WITH_EXAMPLES = {README: 6, MODELS_PAGE: 4, OPS_PAGE: 1}  # page -> its number of ```python blocks
+PAGES_WITH_EXAMPLES = {README: 6, MODELS_PAGE: 5, OPS_PAGE: 1}  # page -> its number of ```python blocks
 # The README's blocks, in order.
 VIZ, ENGINE, NN, FUNCTIONAL, CUSTOM_OP, MODEL = range(6)
 
@@ -130,6 +130,7 @@ def test_models_page_examples_reach_the_quoted_scores(models_page_run):
     assert results[1] == pytest.approx(0.962, abs=0.001)  # MulticlassPerceptron's one-line example
     assert ns["net"].score(X_test, y_test) == pytest.approx(0.969, abs=0.001)
     assert results[3] > 0.95  # TwoLayerRegressor's R² on sin(x)
+    assert ns["cnn"].score(X_test, y_test) == pytest.approx(0.971, abs=0.001) and results[4] == (1, 8, 8)
 
 
 def test_ops_page_custom_op_example_gives_the_quoted_gradient(ops_page_run):

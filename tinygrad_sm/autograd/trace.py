@@ -14,6 +14,7 @@ import numpy as np
 # ---------------------------------------------------------------- a glance at an array
 
 FULL = 6  # arrays up to 6 × 6 appear in full; larger ones as a summary (pass full= to change it)
+MAPS = 4  # (N, C, H, W) images with at most this many H × W maps (and H, W <= full) appear as grids
 
 
 def glance(array, full=FULL):
@@ -35,7 +36,19 @@ def glance_lines(array, full=FULL):
             return text
         return ["[" + text[0]] + [" " + row for row in text[1:-1]] + [" " + text[-1] + "]"] if len(text) > 1 \
             else ["[" + text[0] + "]"]
+    if a.ndim == 4 and max(a.shape[2:]) <= full and a.shape[0] * a.shape[1] <= MAPS:
+        return _feature_maps(a, full)
     return [_summary(a)]
+
+
+def _feature_maps(a, full):
+    """A small batch of images (N, C, H, W) as its H × W grids, each headed by its (n, c) when there are several."""
+    if a.shape[0] * a.shape[1] == 1:
+        return glance_lines(a[0, 0], full)
+    lines = []
+    for n, c in np.ndindex(*a.shape[:2]):
+        lines += [f"[{n}, {c}]:"] + glance_lines(a[n, c], full)
+    return lines
 
 
 def _summary(a):

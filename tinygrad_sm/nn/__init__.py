@@ -12,7 +12,7 @@ from ..autograd import Tensor, one_hot
 from . import functional, init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
-from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Unflatten
 from .loss import (REDUCTIONS, binary_cross_entropy, binary_cross_entropy_with_logits, binary_logistic,
                    cross_entropy, huber_loss, kl_div, l1_loss, mse, mse_loss, multiclass_perceptron_loss, nll_loss,
                    perceptron_loss, smooth_l1_loss)
@@ -23,7 +23,7 @@ from .module import Module, Sequential
 from .utils import clip_grad_norm_
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Parameter",
-           "Linear", "Identity", "Flatten", "Dropout", "LayerNorm", "BatchNorm1d", "Embedding",
+           "Linear", "Identity", "Flatten", "Dropout", "LayerNorm", "BatchNorm1d", "BatchNorm2d", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU", "Softplus", "Softmax", "LogSoftmax",
            "cross_entropy", "mse", "binary_logistic", "perceptron_loss", "multiclass_perceptron_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "nll_loss", "huber_loss", "smooth_l1_loss",
@@ -31,4 +31,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Parameter",
            "mse_loss", "l1_loss", "kl_div", "functional",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "HuberLoss",
            "SmoothL1Loss", "KLDivLoss",
-           "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+           "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "Unflatten"]

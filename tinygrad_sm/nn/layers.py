@@ -1,5 +1,5 @@
-"""Layers with parameters or state: Linear, Embedding, LayerNorm, BatchNorm1d, Dropout, and the shape
-layers Identity and Flatten. Each is built from the engine's ops, so each backward is the ops' closed forms.
+"""Layers with parameters or state: Linear, Embedding, LayerNorm, BatchNorm1d, BatchNorm2d, Dropout, and the
+shape layers Identity, Flatten and Unflatten. Each is built from the engine's ops, so each backward is the ops' closed forms.
 
 ``rng`` (Linear, Embedding, Dropout) is a numpy Generator, an int seed >= 0 or None, checked by the
 engine's one rng check.
@@ -63,6 +63,35 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start={self.start}, end={self.end}"
+
+
+class Unflatten(Module):
+    """The inverse of Flatten: axis ``dim`` of x, of size Π unflattened_size, becomes the axes ``unflattened_size``.
+
+    (n, 784) → (n, 1, 28, 28) with ``Unflatten(1, (1, 28, 28))``, as PyTorch's; one size may be -1 (inferred).
+    """
+
+    def __init__(self, dim, unflattened_size):
+        if not checks.is_int(dim):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        size = tuple(unflattened_size) if isinstance(unflattened_size, (tuple, list)) else (unflattened_size,)
+        if not size or not all(checks.is_int(n) and (n >= 1 or n == -1) for n in size) or size.count(-1) > 1:
+            raise ValueError(f"Unflatten: unflattened_size must be ints >= 1 (one may be -1), got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in size)
+
+    def forward(self, x):
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"Unflatten: dim {self.dim} is out of range for an input of shape {x.shape}")
+        dim = self.dim % x.ndim
+        known = math.prod(n for n in self.unflattened_size if n != -1)
+        fits = x.shape[dim] % known == 0 if -1 in self.unflattened_size else x.shape[dim] == known
+        if not fits:
+            raise ValueError(f"Unflatten: axis {dim} of shape {x.shape} (size {x.shape[dim]}) cannot become "
+                             f"{self.unflattened_size}")
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):
@@ -165,6 +194,75 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm2d(Module):
+    """Normalise each channel over (N, H, W): (x - μ_c) / √(σ²_c + ε) · weight_c + bias_c, for (N, C, H, W).
+
+    As PyTorch's BatchNorm2d: training uses the batch's mean and biased variance per channel and
+    updates ``running_mean``/``running_var`` (r ← (1 - momentum) r + momentum · batch value, the
+    unbiased variance; ``momentum=None`` is the cumulative average, momentum = 1 / num_batches_tracked);
+    ``eval()`` uses the running statistics. ``affine=False`` has no weight and bias;
+    ``track_running_stats=False`` keeps no buffers and always uses the batch's statistics. The buffers
+    ``running_mean``, ``running_var`` and ``num_batches_tracked`` are in ``state_dict()`` under PyTorch's keys.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 dtype=np.float32):
+        self.num_features = positive_int("BatchNorm2d", "num_features", num_features)
+        self.eps = _eps("BatchNorm2d", eps)
+        self.momentum = None if momentum is None else real_number("BatchNorm2d", "momentum", momentum,
+                                                                  lambda v: 0 <= v <= 1, "in [0, 1] or None")
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.weight = Tensor(np.ones(self.num_features, dtype), requires_grad=True, name="γ") if affine else None
+        self.bias = Tensor(np.zeros(self.num_features, dtype), requires_grad=True, name="β") if affine else None
+        self.running_mean = self.running_var = self.num_batches_tracked = None
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, np.int64))
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d: expected input (N, {self.num_features}, H, W), got shape {x.shape}")
+        shape = (1, self.num_features, 1, 1)
+        if self.training or not self.track_running_stats:
+            mean, var = self._batch_statistics(x)
+        else:
+            mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
+        out = (x - mean) / (var + self.eps).sqrt()
+        if self.affine:
+            out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
+        return out
+
+    def _batch_statistics(self, x):
+        """μ_c and the biased σ²_c over (N, H, W), kept 4-D; in training, the running statistics updated."""
+        count = x.size // self.num_features
+        if self.training and count == 1:
+            raise ValueError(f"BatchNorm2d: training needs more than one value per channel, got shape {x.shape}")
+        if count == 0:  # as PyTorch: an empty batch goes through, counted but leaving the statistics as they are
+            if self.training and self.track_running_stats:
+                with no_grad():
+                    self.num_batches_tracked.add_(1)
+            shape = (1, self.num_features, 1, 1)
+            return Tensor(np.zeros(shape, x.dtype)), Tensor(np.ones(shape, x.dtype))
+        mean = x.mean(axis=(0, 2, 3), keepdims=True)
+        var = (x - mean).square().mean(axis=(0, 2, 3), keepdims=True)
+        if self.training and self.track_running_stats:
+            self._update_running_stats(mean.data.reshape(-1), var.data.reshape(-1) * (count / (count - 1)))
+        return mean, var
+
+    def _update_running_stats(self, mean, unbiased_var):
+        with no_grad():
+            self.num_batches_tracked.add_(1)
+            momentum = 1 / int(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+            for buffer, value in ((self.running_mean, mean), (self.running_var, unbiased_var)):
+                buffer.mul_(1 - momentum)
+                buffer.add_((value * momentum).astype(buffer.dtype))
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class Embedding(Module):

@@ -49,9 +49,24 @@
     let text;
     if (shape.length === 1) text = rows[0] || "[]";
     else if (shape.length === 2) text = "[" + rows.join(",\n ") + "]";
-    else text = rows.map(function (r, i) { return "row " + i + ": " + r; }).join("\n");
+    else text = gridsOf(rows, shape);
     if (a.truncated) text += "\n… (only the first " + flat.length + " numbers are in the page)";
     return text;
+  }
+
+  // Three or more axes (a batch of images, say (N, C, H, W)): one H × W grid per leading index, headed by it.
+  function gridsOf(rows, shape) {
+    const height = Math.max(shape[shape.length - 2], 1), lead = shape.slice(0, -2), blocks = [];
+    for (let b = 0; b * height < rows.length; b++) {
+      const index = [];
+      let rest = b;
+      for (let axis = lead.length - 1; axis >= 0; axis--) {
+        index.unshift(rest % lead[axis]);
+        rest = Math.floor(rest / lead[axis]);
+      }
+      blocks.push("[" + index.join(", ") + "]:\n[" + rows.slice(b * height, (b + 1) * height).join(",\n ") + "]");
+    }
+    return blocks.join("\n");
   }
 
   // ------------------------------------------------------------ what each tensor shows at a step
