@@ -53,7 +53,9 @@ def test_each_image_op_is_drawn_with_its_name_and_rule(name):
     assert len(op.parents) <= len(op.symbols)  # conv's bias is optional
     ops = [text for node, text in parse_dot(to_dot(out)).items() if node.startswith("op")]
     drawn = next(text.split("\n") for text in ops if text.split("\n")[0] == name)
-    assert drawn[1] == op.rule  # the inputs are named as the rule's symbols (X, W, A): printed as written
+    # the inputs are named as the rule's symbols (X, W, A): printed as written, without a bias the op was not given
+    assert drawn[1] == (op.rule if len(op.parents) == len(op.symbols) else op.rule.split(", db = ")[0])
+    assert ("db = " in drawn[1]) == ("b" in op.symbols[:len(op.parents)])
 
 
 def one_conv():

@@ -142,14 +142,23 @@ def rule_with_names(tensor, names):
     op = tensor.op
     if not op.rule:
         return ""
+    rule = _without_absent_inputs(op)
     symbols = dict(zip(op.symbols, op.parents))
     replace = {s: names[id(t)] for s, t in symbols.items() if id(t) in names}
     if id(tensor) in names:
         replace.setdefault(op.out_symbol, names[id(tensor)])
     if not replace:
-        return op.rule
+        return rule
     pattern = _symbol_pattern(replace)
-    return pattern.sub(lambda m: m.group(1) + replace[m.group(2)], op.rule)
+    return pattern.sub(lambda m: m.group(1) + replace[m.group(2)], rule)
+
+
+def _without_absent_inputs(op):
+    """The rule without the clauses of optional inputs the op was not given (a conv2d without a bias has no db)."""
+    rule = op.rule
+    for symbol in op.symbols[len(op.parents):]:
+        rule = re.sub(rf",\s*d{re.escape(symbol)} = .*?(?=, d\w+ = |$)", "", rule)
+    return rule
 
 
 # ---------------------------------------------------------------- the backward trace
