@@ -10,10 +10,14 @@ from tinygrad_sm import Tensor, nn, optim
 
 torch = pytest.importorskip("torch", reason="torch is not installed")
 
-LAYERS = {
-    "Linear": lambda dtype: nn.Linear(3, 2, dtype=dtype),
-    "LayerNorm": lambda dtype: nn.LayerNorm(3, dtype=dtype),
-    "BatchNorm1d": lambda dtype: nn.BatchNorm1d(3, dtype=dtype),
+LAYERS = {  # name: (the layer in a dtype, an input shape it takes)
+    "Linear": (lambda dtype: nn.Linear(3, 2, dtype=dtype), (4, 3)),
+    "LayerNorm": (lambda dtype: nn.LayerNorm(3, dtype=dtype), (4, 3)),
+    "BatchNorm1d": (lambda dtype: nn.BatchNorm1d(3, dtype=dtype), (4, 3)),
+    "BatchNorm2d": (lambda dtype: nn.BatchNorm2d(3, dtype=dtype), (2, 3, 4, 4)),
+    "Conv1d": (lambda dtype: nn.Conv1d(3, 2, 2, dtype=dtype), (2, 3, 5)),
+    "Conv2d": (lambda dtype: nn.Conv2d(3, 2, 2, dtype=dtype), (2, 3, 4, 4)),
+    "ConvTranspose2d": (lambda dtype: nn.ConvTranspose2d(3, 2, 2, dtype=dtype), (2, 3, 4, 4)),
 }
 
 
@@ -21,8 +25,9 @@ LAYERS = {
 @pytest.mark.parametrize("layer_dtype, input_dtype", [(np.float32, np.float64), (np.float64, np.float32),
                                                       (np.float32, np.int64), (np.float32, np.float16)])
 def test_a_layer_refuses_input_of_another_dtype_naming_both_and_the_fix(name, layer_dtype, input_dtype):
-    layer = LAYERS[name](layer_dtype)
-    x = Tensor(np.ones((4, 3), dtype=input_dtype))
+    make, shape = LAYERS[name]
+    layer = make(layer_dtype)
+    x = Tensor(np.ones(shape, dtype=input_dtype))
     with pytest.raises(TypeError, match=rf"{name}: input is {np.dtype(input_dtype)} but the layer's parameters are "
                                         rf"{np.dtype(layer_dtype)}; convert the input \(x.float\(\).*model.double\(\)"):
         layer(x)

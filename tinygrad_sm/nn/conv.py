@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import (Tensor, adaptive_avg_pool2d, avg_pool2d, checks, conv1d, conv2d, conv_checks,
                         conv_transpose2d, max_pool2d)
-from .module import Module, positive_int
+from .module import Module, positive_int, same_dtype
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -91,6 +91,7 @@ class Conv2d(_ConvNd):
                          padding_mode, rng, dtype)
 
     def forward(self, x):
+        same_dtype(self, x, self.weight)
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
@@ -105,6 +106,7 @@ class Conv1d(_ConvNd):
                          padding_mode, rng, dtype)
 
     def forward(self, x):
+        same_dtype(self, x, self.weight)
         return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
@@ -126,6 +128,7 @@ class ConvTranspose2d(_ConvNd):
         self.output_padding = conv_checks.sizes(output_padding, self.op, "output_padding", 0)
 
     def forward(self, x, output_size=None):
+        same_dtype(self, x, self.weight)
         extra = self.output_padding if output_size is None else self._output_padding_for(x, output_size)
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, extra, self.groups,
                                 self.dilation)

@@ -225,6 +225,8 @@ class BatchNorm2d(Module):
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm2d: expected input (N, {self.num_features}, H, W), got shape {x.shape}")
+        if self.affine or self.track_running_stats:
+            same_dtype(self, x, self.weight if self.affine else self.running_mean)
         shape = (1, self.num_features, 1, 1)
         if self.training or not self.track_running_stats:
             mean, var = self._batch_statistics(x)
