@@ -85,3 +85,13 @@ def test_sign_is_in_the_graph_with_gradient_zero():
     loss = (x.sign() * x).sum()
     loss.backward()
     np.testing.assert_array_equal(x.grad, [-1.0, 1.0])
+
+
+def test_var_with_a_correction_larger_than_n_keeps_the_formulas_sign():
+    """Documented difference: PyTorch gives +inf everywhere; 2(x_i - μ)/0 has the sign of x_i - μ."""
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = x.var(correction=3)
+        y.backward()
+    assert y.item() == np.inf
+    np.testing.assert_array_equal(x.grad, [-np.inf, np.inf])
