@@ -28,8 +28,8 @@ class _ConvNd(Module):
     dims = 2
     transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, rng, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", rng=None, dtype=np.float32):
         name, dims = self.op, self.dims
         self.in_channels = positive_int(name, "in_channels", in_channels)
         self.out_channels = positive_int(name, "out_channels", out_channels)
@@ -59,6 +59,10 @@ class _ConvNd(Module):
             return padding
         return conv_checks.sizes(padding, self.op, "padding", 0, self.dims)
 
+    def forward(self, x):
+        same_dtype(self, x, self.weight)
+        return self.function(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self.dims:
@@ -85,29 +89,13 @@ def _padding_mode(owner, mode):
 class Conv2d(_ConvNd):
     """out = W ⋆ x + b, a cross-correlation over (N, C, H, W) images (``tinygrad_sm.autograd.conv2d``)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", rng=None, dtype=np.float32):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, rng, dtype)
-
-    def forward(self, x):
-        same_dtype(self, x, self.weight)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    function = staticmethod(conv2d)
 
 
 class Conv1d(_ConvNd):
     """out = W ⋆ x + b along one axis of (N, C, L) sequences (``tinygrad_sm.autograd.conv1d``)."""
 
-    op, dims = "Conv1d", 1
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", rng=None, dtype=np.float32):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, rng, dtype)
-
-    def forward(self, x):
-        same_dtype(self, x, self.weight)
-        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    op, dims, function = "Conv1d", 1, staticmethod(conv1d)
 
 
 class ConvTranspose2d(_ConvNd):
