@@ -62,14 +62,14 @@ class Op:
 
     def release(self):
         """Drop the arrays kept for the backward pass (the graph's shape stays, for pictures)."""
-        own_slots = [key for key in self.__slots__ if key not in Op.__slots__]  # a user's op may declare none
-        for key in own_slots:  # what the forward saved
-            try:
-                delattr(self, key)
-            except AttributeError:  # never set
-                pass
-        if hasattr(self, "__dict__"):  # an op class without __slots__ keeps its arrays here
+        if self.__slots__ is Op.__slots__:  # a user's op class without __slots__ keeps its arrays in __dict__
             self.__dict__.clear()
+        else:
+            for key in self.__slots__:  # the op's own slots: what its forward saved
+                try:
+                    delattr(self, key)
+                except AttributeError:  # never set
+                    pass
         self.released = True
 
 
