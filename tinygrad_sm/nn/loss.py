@@ -68,6 +68,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     distribution: (1 - ε) y + ε / C. Without any option the fused op is used: its gradient is
     (Ŷ - Y)/n; with one, the loss is composed of log_softmax and products, so the gradient is theirs.
     """
+    if weight is None and label_smoothing == 0 and _plain_class_rows(input, target, ignore_index):
+        return input.softmax_cross_entropy(target, reduction)  # the fused op, at its own speed: it checks the rest
     logits = _as_tensor(input, "cross_entropy")
     reduction = checks.reduction(reduction, "cross_entropy")
     smoothing = fraction("cross_entropy", "label_smoothing", label_smoothing)
@@ -82,6 +84,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         else:
             loss = _weighted_nll(scores.log_softmax(axis=1), labels, weight, ignore_index, reduction, smoothing)
     return loss.reshape(batch_shape) if reduction == "none" else loss
+
+
+def _plain_class_rows(logits, target, ignore_index):
+    """True for the common case the fused op takes as it is: (n, C) logits and n int labels, none of them ignored."""
+    return (isinstance(logits, Tensor) and logits.ndim == 2 and logits.shape[1] > 0 and isinstance(target, np.ndarray)
+            and target.dtype.kind in "iu" and target.shape == logits.shape[:1] and type(ignore_index) is int
+            and ignore_index < 0 and (target.size == 0 or target.min() >= 0))
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
