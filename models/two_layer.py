@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from tinygrad_sm import Tensor, nn, no_grad
+from tinygrad_sm import nn, no_grad
 
 from ._base import (ProbabilisticClassifier, SGDTrainedMixin, check_activation, check_int, check_training_params,
                     float64_outputs, module_input)
