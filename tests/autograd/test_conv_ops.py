@@ -362,3 +362,31 @@ def test_a_conv2d_step_peaks_below_twice_its_im2col_buffer():
     finally:
         tracemalloc.stop()
     assert columns_bytes < peak <= 2 * columns_bytes
+
+
+@pytest.mark.parametrize("options", [{"padding": 1}, {"stride": 2, "groups": 2, "dilation": 2}])
+def test_conv2d_in_batch_chunks_matches_one_chunk(monkeypatch, options):
+    """A batch in chunks of 2 images, its columns kept or made again, gives the values and gradients of one chunk."""
+    from tinygrad_sm.autograd import conv_ops
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s) for s in [(5, 4, 7, 6), (6, 2 if options.get("groups") else 4, 3, 3), (6,)])
+    g = rng.standard_normal(conv2d(Tensor(x), Tensor(w), **options).shape)
+    chunk_counts, batch_chunks = [], conv_ops.batch_chunks
+
+    def counted_chunks(x, win):
+        chunk_counts.append(len(batch_chunks(x, win)))
+        return batch_chunks(x, win)
+    monkeypatch.setattr(conv_ops, "batch_chunks", counted_chunks)
+    two_images = 2 * 4 * 9 * g.shape[2] * g.shape[3] * 8  # the columns of 2 images, float64
+    results = []
+    for chunk_bytes, keep_bytes in [(10 ** 9, 10 ** 9), (two_images, 10 ** 9), (two_images, 0)]:
+        monkeypatch.setattr(conv_ops, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(conv_ops, "KEEP_BYTES", keep_bytes)  # 0: the backward makes the columns again
+        tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
+        out = conv2d(tx, tw, tb, **options)
+        out.backward(g)
+        results.append((out.data, tx.grad, tw.grad, tb.grad))
+    assert chunk_counts == [1, 1, 3, 3, 3, 3]  # forward and backward of each run
+    for whole, *chunked in zip(*results):
+        for values in chunked:
+            np.testing.assert_allclose(values, whole, rtol=1e-12, atol=1e-12)
