@@ -19,9 +19,7 @@ framework computes the same numbers first (checked); then interleaved rounds aft
 """
 
 import argparse
-import statistics
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -34,6 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 import tinygrad_sm as tg  # noqa: E402
 from tinygrad_sm import Tensor, nn  # noqa: E402
 from tinygrad_sm.autograd import conv2d, max_pool2d  # noqa: E402
+from second_order import measure  # noqa: E402  (the same interleaved median timing)
 
 CONV_SHAPES = [  # (what, input shape, weight shape, padding)
     ("conv2d LeNet conv1", (64, 1, 28, 28), (6, 1, 5, 5), 2),
@@ -277,17 +276,6 @@ def check_agreement(frameworks, convs, pool, X, y, state):
         assert_same({fw: rows[row]() for fw, rows in fresh.items()}, row)
 
 
-def measure(rows, rounds, calls):
-    """Median over interleaved rounds of the time per call, in ms, per (framework, row)."""
-    times = {key: [] for key in rows}
-    for r in range(rounds + 1):  # round 0 warms up
-        for key in (list(rows) if r % 2 else list(reversed(rows))):
-            start = time.perf_counter()
-            for _ in range(calls):
-                rows[key]()
-            if r:
-                times[key].append((time.perf_counter() - start) / calls * 1e3)
-    return {key: statistics.median(t) for key, t in times.items()}
 
 
 def peak_memory(step):

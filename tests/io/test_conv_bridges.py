@@ -9,6 +9,7 @@ from tinygrad_sm import Tensor, nn
 
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install tinygrad_sm[torch])")
 from tinygrad_sm.torch_bridge import from_torch, to_torch  # noqa: E402
+from test_torch_bridge import outputs_and_grads as run_both  # noqa: E402  (the same loss Σ out ⊙ w on both sides)
 
 TOL = {np.float64: dict(rtol=1e-11, atol=1e-12), np.float32: dict(rtol=2e-5, atol=2e-5)}
 
@@ -24,22 +25,6 @@ def batch_norms(dtype):
         "BatchNorm2d(affine=False)": nn.BatchNorm2d(3, affine=False, dtype=dtype),
         "BatchNorm2d(no running stats)": nn.BatchNorm2d(3, track_running_stats=False, dtype=dtype),
     }
-
-
-def run_both(ours, twin, x, training):
-    """Outputs, input gradients and parameter gradients of the loss Σ out ⊙ w on both sides."""
-    ours.train(training).zero_grad()
-    twin.train(training)
-    xt = Tensor(x.copy(), requires_grad=True)
-    out = ours(xt)
-    weights = np.random.default_rng(1).standard_normal(out.shape).astype(x.dtype)
-    (out * Tensor(weights)).sum().backward()
-    xs = torch.from_numpy(x.copy()).requires_grad_(True)
-    out_t = twin(xs)
-    (out_t * torch.from_numpy(weights)).sum().backward()
-    ours_grads = {name: p.grad for name, p in ours.named_parameters()}
-    theirs_grads = {name: p.grad.numpy() for name, p in twin.named_parameters()}
-    return (out.data, xt.grad, ours_grads), (out_t.detach().numpy(), xs.grad.numpy(), theirs_grads)
 
 
 def check_twin(module, x, training):
