@@ -2,6 +2,8 @@
 and gradient (float64, to 1e-12); cross_entropy and nll_loss with weight, ignore_index, label_smoothing,
 probability targets, (n, C, d) inputs, an all-ignored batch, and a message naming int one-hot rows."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -244,3 +246,12 @@ def test_the_composed_cross_entropy_passes_gradcheck_and_gradgradcheck(target, k
 def test_other_losses_pass_gradcheck(name):
     ours, _, x, target, kwargs = OTHER_LOSSES[name]
     assert gradcheck(lambda t: ours(t, target, **kwargs), Tensor(x.copy(), requires_grad=True))
+
+
+@pytest.mark.parametrize("labels, shown", [(np.array([1e20, 0.0]), "1e+20"),
+                                           (np.array([2 ** 63, 0], dtype=np.uint64), "9223372036854775808")])
+@pytest.mark.parametrize("loss", [lambda z, y: F.cross_entropy(z, y, weight=np.ones(3)), F.nll_loss])
+def test_a_label_too_big_for_int64_is_named_as_given(loss, labels, shown):
+    """Checked before the cast to int64 (which would wrap it to a negative number), as the fused op does."""
+    with pytest.raises(ValueError, match=rf"label {re.escape(shown)} is out of range for 3 classes"):
+        loss(Tensor(np.zeros((2, 3))), labels)

@@ -269,17 +269,18 @@ def integer_labels(target, num_classes):
         if not np.all(np.isfinite(target)) or np.any(target != np.round(target)):
             raise ValueError(f"softmax_cross_entropy: class labels must be whole numbers, got {target.flat[:5]}")
         if target.size and (target.min() < 0 or target.max() >= num_classes):  # before int64 could wrap 1e20
-            _label_out_of_range(target, num_classes)
+            label_out_of_range(target, num_classes)
     labels = target.reshape(-1).astype(np.int64, copy=False)  # the op keeps only picks made from it, not it
     # Seen as unsigned, a negative label is huge: one max finds labels below 0 and above K - 1 alike.
     if labels.size and np.maximum.reduce(labels.view(np.uint64)) >= num_classes:
-        _label_out_of_range(target, num_classes)
+        label_out_of_range(target, num_classes)
     return labels
 
 
-def _label_out_of_range(target, num_classes):
+def label_out_of_range(target, num_classes, op="softmax_cross_entropy"):
+    """Raise for the first label outside 0..K-1, reported as the caller gave it (before any cast to int64)."""
     bad = (target < 0) | (target >= num_classes)
-    raise ValueError(f"softmax_cross_entropy: label {target[bad].flat[0].item()!r} is out of range for "
+    raise ValueError(f"{op}: label {target[bad].flat[0].item()!r} is out of range for "
                      f"{num_classes} classes (labels must be in 0..{num_classes - 1})")
 
 

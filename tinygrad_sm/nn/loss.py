@@ -166,12 +166,10 @@ def _labels(target, num_classes, ignore_index, loss):
                         f"(probability targets need the input's shape)")
     if target.size and target.dtype.kind not in "iuf":
         raise TypeError(f"{loss}: class indices must be ints, got dtype {target.dtype}")
-    labels = target.astype(np.int64)
-    counted = labels[labels != ignore_index]
+    counted = target[target != ignore_index]  # checked before the cast, so a label of 1e20 is named as given
     if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
-        bad = counted[(counted < 0) | (counted >= num_classes)][0]
-        raise ValueError(f"{loss}: label {bad} is out of range for {num_classes} classes")
-    return labels
+        checks.label_out_of_range(counted, num_classes, loss)
+    return target.astype(np.int64)
 
 
 def _weighted_nll(log_probs, labels, weight, ignore_index, reduction, smoothing):
