@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 import tinygrad_sm as tg  # noqa: E402
 from tinygrad_sm import Tensor, nn  # noqa: E402
 from tinygrad_sm.autograd import conv2d, max_pool2d  # noqa: E402
-from second_order import measure  # noqa: E402  (the same interleaved median timing)
+from second_order import measure, report  # noqa: E402  (the same interleaved timing and table output)
 
 CONV_SHAPES = [  # (what, input shape, weight shape, padding)
     ("conv2d LeNet conv1", (64, 1, 28, 28), (6, 1, 5, 5), 2),
@@ -335,11 +335,7 @@ def main(argv=None):
     lines += ["", f"Peak memory (tracemalloc) of one forward + backward of {name}, against its im2col buffer of "
               f"{buffer:.1f} MB: numpy baseline {numpy_peak:.1f} MB ({numpy_peak / buffer:.2f}×), tinygrad_sm "
               f"{tinygrad_peak:.1f} MB ({tinygrad_peak / buffer:.2f}×)."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if not args.quick:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
+    report(lines, args)
     return ms
 
 

@@ -142,12 +142,17 @@ def main(argv=None):
         lines.append(f"| {row} | " + " | ".join(f"{ms[(fw, row)]:.2f}" for fw in names) + " |")
     lines.append("| ratio hvp / gradient | " + " | ".join(f"{ms[(fw, 'hvp')] / ms[(fw, 'gradient')]:.2f}"
                                                      for fw in names) + " |")
+    report(lines, args)
+    return ms
+
+
+def report(lines, args):
+    """Print the table and, unless --quick, write it to args.out (benchmarks/conv.py reports the same way)."""
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.quick:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
-    return ms
 
 
 if __name__ == "__main__":
